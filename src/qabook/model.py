@@ -1,0 +1,327 @@
+"""The document model: the one shape every reader returns and every writer takes.
+
+A collection is ``Document -> Section -> Item -> Block -> Inline``. Every node is a frozen,
+slotted dataclass, so a model can be shared, hashed and compared, and a pass that wants to change
+something builds a new node (``dataclasses.replace``). The set of node types is closed: writers
+``match`` over :data:`Block` and :data:`Inline` and end with ``assert_never``, so adding a type
+makes every writer that forgets it fail type checking.
+
+The JSON form (``to_json`` / ``from_json``) is versioned by the ``"qabook-model"`` key and is
+documented in ``docs/model.md``. Each node is an object whose ``"type"`` names its class; tuples
+are arrays. The encoding is derived from the dataclass fields, so it cannot drift from the types.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+MODEL_VERSION = "1.0"
+
+# --------------------------------------------------------------------------- inlines
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Plain text, exactly as written (no Markdown escapes)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Strong:
+    """Bold text."""
+
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Emphasis:
+    """Italic text."""
+
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """Inline code, verbatim."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Math:
+    """An inline formula, kept as its TeX source (without the ``$`` delimiters)."""
+
+    tex: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A hyperlink; ``children`` is the visible text."""
+
+    target: str
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineBreak:
+    """A hard line break inside a paragraph."""
+
+
+Inline = Union[Text, Strong, Emphasis, Code, Math, Link, LineBreak]
+
+# --------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph of inlines."""
+
+    inlines: tuple[Inline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """One entry of a list; it holds blocks, so lists nest by containing lists."""
+
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulletList:
+    """An unordered list."""
+
+    items: tuple[ListItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderedList:
+    """A numbered list starting at ``start``."""
+
+    items: tuple[ListItem, ...]
+    start: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    """A block of code, verbatim (indentation and blank lines kept, no trailing newline)."""
+
+    text: str
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MathBlock:
+    """A display formula as its TeX source (without ``$$``)."""
+
+    tex: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A block quote."""
+
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table: ``header`` is one row of cells, ``rows`` the body; a cell is a tuple of inlines."""
+
+    header: tuple[tuple[Inline, ...], ...]
+    rows: tuple[tuple[tuple[Inline, ...], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A horizontal rule (thematic break)."""
+
+
+Block = Union[Paragraph, BulletList, OrderedList, CodeBlock, MathBlock, Quote, Table, Rule]
+
+# --------------------------------------------------------------------------- structure
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an item came from in its source."""
+
+    rendition: int = 1
+    """1 for the first time the numbered set appears in the source, 2 for the second, ..."""
+    first_line: int = 0
+    """1-based line of the question in the source (0 when unknown)."""
+    last_line: int = 0
+    """1-based last line of the answer in the source (0 when unknown)."""
+
+
+Status = Literal["answered", "unanswered"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One question and its answer."""
+
+    number: int | None
+    """The number the source gives the question, if any."""
+    question: tuple[Inline, ...]
+    answer: tuple[Block, ...]
+    status: Status = "answered"
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A run of items under one heading (a batch, a topic, a conversation)."""
+
+    title: str
+    items: tuple[Item, ...]
+    synthesized: bool = False
+    """True when the source had no heading here and qabook named the section itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A whole collection."""
+
+    title: str
+    source: str
+    """Name of the input (a file name, or ``-`` for standard input)."""
+    sections: tuple[Section, ...]
+    meta: tuple[tuple[str, str], ...] = ()
+    """Free key/value facts about the source (format, date, ...), sorted by key."""
+
+    def items(self) -> typing.Iterator[Item]:
+        """Every item in document order."""
+        for section in self.sections:
+            yield from section.items
+
+    def meta_value(self, key: str, default: str = "") -> str:
+        """The value stored under ``key`` in :attr:`meta`."""
+        for k, v in self.meta:
+            if k == key:
+                return v
+        return default
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def plain_text(inlines: typing.Iterable[Inline]) -> str:
+    """The text of inlines as a reader sees it (formulas as their TeX)."""
+    parts: list[str] = []
+    for node in inlines:
+        match node:
+            case Text(text=t) | Code(text=t):
+                parts.append(t)
+            case Math(tex=t):
+                parts.append(t)
+            case Strong(children=c) | Emphasis(children=c) | Link(children=c):
+                parts.append(plain_text(c))
+            case LineBreak():
+                parts.append("\n")
+            case _:
+                typing.assert_never(node)
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- JSON
+
+NODE_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Text, Strong, Emphasis, Code, Math, Link, LineBreak,
+        Paragraph, ListItem, BulletList, OrderedList, CodeBlock, MathBlock, Quote, Table, Rule,
+        Origin, Item, Section, Document,
+    )
+}
+
+
+class ModelError(ValueError):
+    """Raised when JSON does not describe a valid model."""
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {"type": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = _encode(getattr(value, f.name))
+        return out
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        name = value.get("type")
+        cls = NODE_TYPES.get(name) if isinstance(name, str) else None
+        if cls is None:
+            raise ModelError(f"unknown node type {name!r}")
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name in value:
+                kwargs[f.name] = _coerce(_decode(value[f.name]), hints[f.name], f.name, name)
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ModelError(f"{name}: {exc}") from None
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    return value
+
+
+def _coerce(value: Any, hint: Any, fname: str, owner: str) -> Any:
+    """Check a decoded value against the field's type (shallowly) so bad JSON fails early."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            raise ModelError(f"{owner}.{fname}: expected a list")
+        return value
+    if hint is str and not isinstance(value, str):
+        raise ModelError(f"{owner}.{fname}: expected a string")
+    if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ModelError(f"{owner}.{fname}: expected an integer")
+    if origin in (Union, types.UnionType) and type(None) in typing.get_args(hint):
+        if value is not None and int in typing.get_args(hint) and not isinstance(value, int):
+            raise ModelError(f"{owner}.{fname}: expected an integer or null")
+    return value
+
+
+def to_json_obj(doc: Document) -> dict[str, Any]:
+    """The JSON-ready form of a document, with the model version first."""
+    body = _encode(doc)
+    return {"qabook-model": MODEL_VERSION, **body}
+
+
+def to_json(doc: Document) -> str:
+    """Serialise a document as stable, pretty JSON (same model, same text)."""
+    return json.dumps(to_json_obj(doc), ensure_ascii=False, indent=1) + "\n"
+
+
+def from_json_obj(obj: Any) -> Document:
+    """Rebuild a document from its JSON form; raises :class:`ModelError` when it is not one."""
+    if not isinstance(obj, dict) or "qabook-model" not in obj:
+        raise ModelError("not a qabook model (no 'qabook-model' key)")
+    version = obj["qabook-model"]
+    if not isinstance(version, str) or version.split(".")[0] != MODEL_VERSION.split(".")[0]:
+        raise ModelError(f"unsupported model version {version!r} (this qabook reads {MODEL_VERSION})")
+    body = {k: v for k, v in obj.items() if k != "qabook-model"}
+    doc = _decode(body)
+    if not isinstance(doc, Document):
+        raise ModelError("top-level node is not a Document")
+    return doc
+
+
+def from_json(text: str) -> Document:
+    """Parse JSON text into a document."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"invalid JSON: {exc}") from None
+    return from_json_obj(obj)
