@@ -1,0 +1,83 @@
+"""The DOCX writer: a :class:`~qabook.model.Document` as a Word document.
+
+Why the WordprocessingML is written by hand, as a stream
+---------------------------------------------------------
+A collection can hold thousands of questions. python-docx builds the body as an lxml tree and its
+``add_paragraph`` appends by rescanning the body for the final ``w:sectPr``, so building a long
+document costs time quadratic in its length, and the whole tree must be in memory before anything
+is written. Here the body is plain text written in document order straight into the zip member
+``word/document.xml`` (``ZipFile.open(name, "w")``), chunk by chunk: time and memory stay linear,
+and nothing is ever parsed back or searched.
+
+What the body needs elsewhere (one relationship per hyperlink target, one numbering instance per
+ordered list so each list restarts at its own start) is collected in the writer state while the
+body streams and written into ``word/_rels/document.xml.rels`` and ``word/numbering.xml`` after it.
+Styles, settings and the font table are bundled reference parts (``reference/*.xml``), written by
+hand like the rest and copied unchanged.
+
+Output is deterministic: fixed zip member order, timestamps (1980-01-01), compression and
+attributes; ids assigned in document order; no clock is read. The ``date`` argument alone puts a
+date on the title page and into ``docProps/core.xml``.
+
+Every part validates against the ECMA-376 Transitional schemas (the tests check this); no Word
+extensions (``mc:Ignorable``, ``w14``) are used.
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing
+import zipfile
+
+from qabook.model import Document
+from qabook.writers.docx._body import BodyWriter
+from qabook.writers.docx._parts import (
+    APP_XML,
+    CONTENT_TYPES,
+    FOOTER_XML,
+    REFERENCE_PARTS,
+    ROOT_RELS,
+    core_xml,
+    document_rels,
+    numbering_xml,
+    reference_part,
+)
+
+__all__ = ["write"]
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    """A zip member header that does not depend on the clock, the platform or the umask."""
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, whatever platform writes it
+    info.external_attr = 0o100644 << 16  # regular file, rw-r--r--
+    return info
+
+
+def _put(zf: zipfile.ZipFile, name: str, data: str | bytes) -> None:
+    zf.writestr(_info(name), data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def write(doc: Document, out: typing.BinaryIO, *, date: datetime.date | None = None) -> None:
+    """Write ``doc`` as a complete .docx package to the binary stream ``out``.
+
+    ``date``, when given, is shown on the title page and stored as the created/modified date;
+    without it the document carries no date at all. The same document and date always give the
+    same bytes. The caller owns ``out`` (it is not closed) and any temp-file-and-rename.
+    """
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        _put(zf, "[Content_Types].xml", CONTENT_TYPES)
+        _put(zf, "_rels/.rels", ROOT_RELS)
+        with zf.open(_info("word/document.xml"), "w") as stream:
+            body = BodyWriter(stream)
+            body.document(doc, date)
+        _put(zf, "word/_rels/document.xml.rels", document_rels(body.links))
+        _put(zf, "word/numbering.xml", numbering_xml(body.widths, body.ordered))
+        for name in REFERENCE_PARTS:
+            _put(zf, f"word/{name}", reference_part(name))
+        _put(zf, "word/footer1.xml", FOOTER_XML)
+        _put(zf, "docProps/core.xml", core_xml(doc.title, date))
+        _put(zf, "docProps/app.xml", APP_XML)

@@ -1,0 +1,548 @@
+"""Stream ``word/document.xml``: title page, table of contents, sections, items, blocks, inlines.
+
+The body is written as WordprocessingML text, chunk by chunk, straight into the zip member: every
+handler appends strings to one buffer, which is joined, encoded and written out after each item
+once it has grown past :data:`FLUSH_AT` pieces. Nothing is parsed or searched afterwards. What the
+side parts need (hyperlink targets, one numbering instance per ordered list) is recorded in the
+writer state while the body streams; the package writer turns it into parts afterwards.
+
+Every id is given in document order (bookmarks, numIds, rIds), so the same document always gives
+the same bytes. Run and paragraph properties come from small caches of ready-made XML strings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import typing
+from typing import NamedTuple
+from urllib.parse import quote
+
+from qabook.model import (
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Inline,
+    Item,
+    LineBreak,
+    Link,
+    ListItem,
+    Math,
+    MathBlock,
+    OrderedList,
+    Paragraph,
+    Quote,
+    Rule,
+    Section,
+    Strong,
+    Table,
+    Text,
+    plain_text,
+)
+from qabook.writers.docx._parts import (
+    BULLET_HANG,
+    BULLET_NUM_ID,
+    FIRST_LINK_RID,
+    LIST_MARKER_INDENT,
+    SECT_PR,
+    TEXT_WIDTH,
+    ordered_hang,
+)
+from qabook.writers.docx._xml import R_NS, W_NS, XML_DECL, esc
+
+FLUSH_AT = 2048
+"""Buffered pieces after which the body is written to the zip stream (checked per item)."""
+
+QUOTE_INDENT = 397
+"""How far a quote's text is indented (0.7 cm); the Quote style uses the same value."""
+CODE_INDENT = 113
+"""Code boxes sit this far in from the text edge so their border stays inside the margin."""
+CODE_TAB = 418
+"""Tab stop distance in code: four columns of 9.5 pt Consolas (0.5498 em per character)."""
+KEEP_CODE_LINES = 20
+"""Code blocks up to this many lines are kept on one page."""
+MAX_ILVL = 8
+
+NO_ANSWER = "(no answer in the source)"
+TOC_INSTR = ' TOC \\o "1-2" \\h \\z \\u '
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+# ------------------------------------------------------------------ run properties
+
+BOLD = 1
+ITALIC = 2
+LINK = 4
+_TEXT, _CODE, _MATH = 0, 1, 2
+
+
+def _make_rpr(kind: int, fmt: int) -> str:
+    if kind == _CODE:
+        style = "InlineCode"
+    elif kind == _MATH:
+        style = "MathTeX"
+    else:
+        style = "Hyperlink" if fmt & LINK else ""
+    parts: list[str] = []
+    if style:
+        parts.append(f'<w:rStyle w:val="{style}"/>')
+    if fmt & BOLD:
+        parts.append("<w:b/><w:bCs/>")
+    if fmt & ITALIC:
+        parts.append("<w:i/><w:iCs/>")
+    if fmt & LINK and kind != _TEXT:
+        # Code or a formula inside a link keeps its own style but still looks like a link.
+        parts.append('<w:color w:val="0563C1"/><w:u w:val="single"/>')
+    return f"<w:rPr>{''.join(parts)}</w:rPr>" if parts else ""
+
+
+# _RPR[kind][fmt]: every combination, computed once.
+_RPR: tuple[tuple[str, ...], ...] = tuple(
+    tuple(_make_rpr(kind, fmt) for fmt in range(8)) for kind in (_TEXT, _CODE, _MATH)
+)
+
+# ------------------------------------------------------------------ paragraph properties
+
+
+@functools.cache
+def _ppr(
+    style: str = "",
+    *,
+    keep_next: bool = False,
+    page_break: bool = False,
+    numpr: str = "",
+    border: str = "",
+    tabs: str = "",
+    spacing: str = "",
+    left: int | None = None,
+    hanging: int = 0,
+) -> str:
+    """``<w:pPr>`` in schema order (pStyle, keepNext, pageBreakBefore, numPr, pBdr, tabs, spacing, ind)."""
+    parts: list[str] = []
+    if style:
+        parts.append(f'<w:pStyle w:val="{style}"/>')
+    if keep_next:
+        parts.append("<w:keepNext/>")
+    if page_break:
+        parts.append("<w:pageBreakBefore/>")
+    parts.append(numpr)
+    parts.append(border)
+    parts.append(tabs)
+    parts.append(spacing)
+    if left is not None:
+        if hanging:
+            parts.append(f'<w:ind w:left="{left}" w:hanging="{hanging}"/>')
+        else:
+            parts.append(f'<w:ind w:left="{left}"/>')
+    body = "".join(parts)
+    return f"<w:pPr>{body}</w:pPr>" if body else ""
+
+
+_TITLE_SPACING = '<w:spacing w:before="2880"/>'
+_RULE_BORDER = '<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="C3CAD2"/></w:pBdr>'
+_RULE_SPACING = '<w:spacing w:before="120" w:after="240"/>'
+_SPACER = (
+    '<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="160" w:lineRule="exact"/></w:pPr></w:p>'
+)
+_HEADER_CELL_SHD = '<w:shd w:val="clear" w:color="auto" w:fill="E6EDF5"/>'
+_TBL_LOOK = (
+    '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
+    'w:noHBand="1" w:noVBand="1"/>'
+)
+
+
+@functools.cache
+def _code_tabs(left: int) -> str:
+    """Tab stops every :data:`CODE_TAB` from a code line's left edge (stops count from the margin)."""
+    stops = range(left + CODE_TAB, TEXT_WIDTH, CODE_TAB)
+    return "<w:tabs>" + "".join(f'<w:tab w:val="left" w:pos="{pos}"/>' for pos in stops) + "</w:tabs>"
+
+
+class _Ctx(NamedTuple):
+    """Where blocks are being written."""
+
+    left: int
+    """Left edge of the text, in twips from the margin."""
+    quote: int
+    """How many quotes enclose the blocks."""
+    depth: int
+    """How many lists enclose the blocks."""
+
+
+_TOP = _Ctx(0, 0, 0)
+
+
+# ------------------------------------------------------------------ text helpers
+
+
+def _t(text: str) -> str:
+    return f'<w:t xml:space="preserve">{esc(text)}</w:t>'
+
+
+def _run_content(text: str) -> str:
+    """The inside of a run for ``text``: ``\\n`` becomes ``w:br``, ``\\t`` becomes ``w:tab``."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if "\t" in line:
+            lines.append("<w:tab/>".join(_t(p) if p else "" for p in line.split("\t")))
+        else:
+            lines.append(_t(line) if line else "")
+    return "<w:br/>".join(lines)
+
+
+def _run(text: str, rpr: str) -> str:
+    if "\n" in text or "\t" in text or "\r" in text:
+        return f"<w:r>{rpr}{_run_content(text)}</w:r>"
+    return f'<w:r>{rpr}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>'
+
+
+def _one_line(text: str) -> str:
+    """Text for a table-of-contents entry: whitespace runs (newlines too) become one space."""
+    return " ".join(text.split())
+
+
+def _uri(target: str) -> str:
+    """A link target as a URI: outer spaces trimmed, spaces and non-ASCII percent-encoded."""
+    return quote(target.strip(), safe="!#$%&'()*+,/:;=?@[]~")
+
+
+def format_date(date: datetime.date) -> str:
+    """``1 May 2024``: English month names, whatever the process locale."""
+    return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def heading_text(item: Item) -> str:
+    """The plain text of an item's heading (as in the table of contents)."""
+    question = _one_line(plain_text(item.question))
+    return question if item.number is None else f"{item.number}. {question}"
+
+
+# ------------------------------------------------------------------ the writer
+
+
+class BodyWriter:
+    """Writes ``word/document.xml`` to ``stream`` and records what the side parts need."""
+
+    def __init__(self, stream: typing.IO[bytes]) -> None:
+        self._stream = stream
+        self._buf: list[str] = []
+        self._out = self._buf.append
+        self.links: dict[str, str] = {}
+        """Link target -> rId, in first-use order."""
+        self.widths: dict[int, int] = {}
+        """Digit count -> id of the ordered abstractNum for that width."""
+        self.ordered: list[tuple[int, int, int]] = []
+        """``(abstractNumId, ilvl, start)`` per ordered list; list ``k`` is numId ``k + 2``."""
+        self._bookmarks = 0
+
+    # -------------------------------------------------------------- plumbing
+
+    def _flush(self) -> None:
+        if self._buf:
+            self._stream.write("".join(self._buf).encode("utf-8"))
+            self._buf.clear()
+
+    def _maybe_flush(self) -> None:
+        if len(self._buf) >= FLUSH_AT:
+            self._flush()
+
+    def _rel(self, target: str) -> str:
+        rid = self.links.get(target)
+        if rid is None:
+            rid = f"rId{FIRST_LINK_RID + len(self.links)}"
+            self.links[target] = rid
+        return rid
+
+    def _ordered_num(self, digits: int, ilvl: int, start: int) -> int:
+        abstract_id = self.widths.get(digits)
+        if abstract_id is None:
+            abstract_id = len(self.widths) + 1  # 0 is the bullet definition
+            self.widths[digits] = abstract_id
+        self.ordered.append((abstract_id, ilvl, start))
+        return BULLET_NUM_ID + len(self.ordered)
+
+    # -------------------------------------------------------------- document
+
+    def document(self, doc: Document, date: datetime.date | None) -> None:
+        """Write the whole part."""
+        out = self._out
+        out(XML_DECL)
+        out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>')
+        self._title_page(doc, date)
+        self._toc(doc)
+        number = 0
+        for index, section in enumerate(doc.sections):
+            self._section_heading(section, index, first=index == 0)
+            for item in section.items:
+                number += 1
+                self._item(item, number)
+                self._maybe_flush()
+        out(SECT_PR)
+        out("</w:body></w:document>")
+        self._flush()
+
+    def _title_page(self, doc: Document, date: datetime.date | None) -> None:
+        out = self._out
+        count = sum(len(section.items) for section in doc.sections)
+        out(f'<w:p>{_ppr("Title", spacing=_TITLE_SPACING)}{_run(doc.title, "")}</w:p>')
+        lines = [f"{count:,} question" + ("" if count == 1 else "s"), f"Source: {doc.source}"]
+        if date is not None:
+            lines.append(format_date(date))
+        subtitle = _ppr("Subtitle")
+        for line in lines:
+            out(f"<w:p>{subtitle}{_run(line, '')}</w:p>")
+
+    def _toc(self, doc: Document) -> None:
+        out = self._out
+        out(f'<w:p>{_ppr("TOCHeading", page_break=True)}{_run("Contents", "")}</w:p>')
+        begin = (
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            f'<w:r><w:instrText xml:space="preserve">{TOC_INSTR}</w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        )
+        end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        entries: list[tuple[str, str, str]] = []
+        number = 0
+        for index, section in enumerate(doc.sections):
+            entries.append(("TOC1", f"_TocS{index + 1}", _one_line(section.title)))
+            for item in section.items:
+                number += 1
+                entries.append(("TOC2", f"_TocQ{number}", heading_text(item)))
+        if not entries:
+            out(f'<w:p>{begin}{end}</w:p>')
+            return
+        last = len(entries) - 1
+        for i, (style, anchor, text) in enumerate(entries):
+            out(f"<w:p>{_ppr(style)}")
+            if i == 0:
+                out(begin)
+            out(f'<w:hyperlink w:anchor="{anchor}" w:history="1">{_run(text, "")}</w:hyperlink>')
+            if i == last:
+                out(end)
+            out("</w:p>")
+            if i % 256 == 255:
+                self._maybe_flush()
+
+    def _bookmark_start(self, name: str) -> int:
+        bid = self._bookmarks
+        self._bookmarks += 1
+        self._out(f'<w:bookmarkStart w:id="{bid}" w:name="{name}"/>')
+        return bid
+
+    def _section_heading(self, section: Section, index: int, *, first: bool) -> None:
+        out = self._out
+        out(f"<w:p>{_ppr('Heading1', page_break=first)}")
+        bid = self._bookmark_start(f"_TocS{index + 1}")
+        out(_run(section.title, ""))
+        out(f'<w:bookmarkEnd w:id="{bid}"/></w:p>')
+
+    def _item(self, item: Item, number: int) -> None:
+        out = self._out
+        out(f"<w:p>{_ppr('Heading2')}")
+        bid = self._bookmark_start(f"_TocQ{number}")
+        if item.number is not None:
+            out(_run(f"{item.number}. ", ""))
+        self._inlines(item.question, 0)
+        out(f'<w:bookmarkEnd w:id="{bid}"/></w:p>')
+        for block in item.answer:
+            self._block(block, _TOP)
+        if item.status == "unanswered":
+            out(f'<w:p>{_ppr("Note")}{_run(NO_ANSWER, "")}</w:p>')
+
+    # -------------------------------------------------------------- blocks
+
+    def _block(self, block: Block, ctx: _Ctx) -> None:
+        match block:
+            case Paragraph():
+                self._paragraph(block, ctx)
+            case BulletList():
+                self._bullet_list(block, ctx)
+            case OrderedList():
+                self._ordered_list(block, ctx)
+            case CodeBlock():
+                self._code_block(block, ctx)
+            case MathBlock():
+                self._math_block(block, ctx)
+            case Quote():
+                self._quote(block, ctx)
+            case Table():
+                self._table(block, ctx)
+            case Rule():
+                self._rule(block, ctx)
+            case _:
+                typing.assert_never(block)
+
+    @staticmethod
+    def _text_style(ctx: _Ctx) -> str:
+        if ctx.quote:
+            return "Quote"
+        return "ListParagraph" if ctx.depth else ""
+
+    def _paragraph(self, block: Paragraph, ctx: _Ctx) -> None:
+        self._out(f"<w:p>{_ppr(self._text_style(ctx), left=ctx.left or None)}")
+        self._inlines(block.inlines, 0)
+        self._out("</w:p>")
+
+    def _bullet_list(self, block: BulletList, ctx: _Ctx) -> None:
+        self._list_items(block.items, BULLET_NUM_ID, BULLET_HANG, ctx)
+
+    def _ordered_list(self, block: OrderedList, ctx: _Ctx) -> None:
+        start = max(block.start, 0)
+        largest = start + max(len(block.items) - 1, 0)
+        digits = len(str(largest))
+        num_id = self._ordered_num(digits, min(ctx.depth, MAX_ILVL), start)
+        self._list_items(block.items, num_id, ordered_hang(digits), ctx)
+
+    def _list_items(self, items: tuple[ListItem, ...], num_id: int, hang: int, ctx: _Ctx) -> None:
+        """Items of one list: the first paragraph of each carries the number, the rest indent."""
+        out = self._out
+        ilvl = min(ctx.depth, MAX_ILVL)
+        marker = ctx.left + (LIST_MARKER_INDENT if ctx.depth == 0 and ctx.quote == 0 else 0)
+        text_left = marker + hang
+        inner = _Ctx(text_left, ctx.quote, ctx.depth + 1)
+        numpr = f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
+        ppr = _ppr(
+            "Quote" if ctx.quote else "ListParagraph", numpr=numpr, left=text_left, hanging=hang
+        )
+        for item in items:
+            blocks = item.blocks
+            out(f"<w:p>{ppr}")
+            if blocks and isinstance(blocks[0], Paragraph):
+                self._inlines(blocks[0].inlines, 0)
+                blocks = blocks[1:]
+            out("</w:p>")
+            for block in blocks:
+                self._block(block, inner)
+
+    def _code_block(self, block: CodeBlock, ctx: _Ctx) -> None:
+        out = self._out
+        text = block.text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        left = CODE_INDENT + ctx.left if ctx.left else None
+        keep = len(lines) <= KEEP_CODE_LINES
+        ppr = _ppr("CodeBlock", keep_next=keep, left=left)
+        last_ppr = _ppr("CodeBlock", left=left)
+        tabs = _code_tabs(CODE_INDENT + ctx.left)
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
+            p = last_ppr if i == last else ppr
+            if not line:
+                out(f"<w:p>{p}</w:p>")
+            elif "\t" in line:
+                p = _ppr("CodeBlock", keep_next=keep and i != last, tabs=tabs, left=left)
+                out(f"<w:p>{p}<w:r>{_run_content(line)}</w:r></w:p>")
+            else:
+                out(f'<w:p>{p}<w:r><w:t xml:space="preserve">{esc(line)}</w:t></w:r></w:p>')
+
+    def _math_block(self, block: MathBlock, ctx: _Ctx) -> None:
+        ppr = _ppr("MathBlock", left=ctx.left or None)
+        self._out(f"<w:p>{ppr}{_run(block.tex, _RPR[_MATH][0])}</w:p>")
+
+    def _quote(self, block: Quote, ctx: _Ctx) -> None:
+        inner = _Ctx(ctx.left + QUOTE_INDENT, ctx.quote + 1, ctx.depth)
+        for child in block.blocks:
+            self._block(child, inner)
+
+    def _table(self, block: Table, ctx: _Ctx) -> None:
+        out = self._out
+        ncols = max([len(block.header), *(len(row) for row in block.rows)])
+        if ncols == 0:
+            return
+        if ctx.left:
+            width = TEXT_WIDTH - ctx.left
+            size = f'<w:tblW w:w="{width}" w:type="dxa"/><w:tblInd w:w="{ctx.left}" w:type="dxa"/>'
+        else:
+            width = TEXT_WIDTH
+            size = '<w:tblW w:w="5000" w:type="pct"/>'
+        col = width // ncols
+        out(f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/>{size}{_TBL_LOOK}</w:tblPr>')
+        grid_col = f'<w:gridCol w:w="{col}"/>'
+        out(f"<w:tblGrid>{grid_col * ncols}</w:tblGrid>")
+        if block.header:
+            out("<w:tr><w:trPr><w:tblHeader/></w:trPr>")
+            head_tcpr = f'<w:tcPr><w:tcW w:w="{col}" w:type="dxa"/>{_HEADER_CELL_SHD}</w:tcPr>'
+            self._cells(block.header, ncols, head_tcpr, BOLD)
+            out("</w:tr>")
+        body_tcpr = f'<w:tcPr><w:tcW w:w="{col}" w:type="dxa"/></w:tcPr>'
+        for row in block.rows:
+            out("<w:tr>")
+            self._cells(row, ncols, body_tcpr, 0)
+            out("</w:tr>")
+        out("</w:tbl>")
+        out(_SPACER)
+
+    def _cells(self, cells: tuple[tuple[Inline, ...], ...], ncols: int, tcpr: str, fmt: int) -> None:
+        out = self._out
+        ppr = _ppr("TableText")
+        for i in range(ncols):
+            out(f"<w:tc>{tcpr}<w:p>{ppr}")
+            if i < len(cells):
+                self._inlines(cells[i], fmt)
+            out("</w:p></w:tc>")
+
+    def _rule(self, block: Rule, ctx: _Ctx) -> None:
+        ppr = _ppr(border=_RULE_BORDER, spacing=_RULE_SPACING, left=ctx.left or None)
+        self._out(f"<w:p>{ppr}</w:p>")
+
+    # -------------------------------------------------------------- inlines
+
+    def _inlines(self, nodes: tuple[Inline, ...], fmt: int) -> None:
+        for node in nodes:
+            match node:
+                case Text():
+                    self._text(node, fmt)
+                case Strong():
+                    self._strong(node, fmt)
+                case Emphasis():
+                    self._emphasis(node, fmt)
+                case Code():
+                    self._code(node, fmt)
+                case Math():
+                    self._math(node, fmt)
+                case Link():
+                    self._link(node, fmt)
+                case LineBreak():
+                    self._line_break(node, fmt)
+                case _:
+                    typing.assert_never(node)
+
+    def _text(self, node: Text, fmt: int) -> None:
+        if node.text:
+            self._out(_run(node.text, _RPR[_TEXT][fmt]))
+
+    def _strong(self, node: Strong, fmt: int) -> None:
+        self._inlines(node.children, fmt | BOLD)
+
+    def _emphasis(self, node: Emphasis, fmt: int) -> None:
+        self._inlines(node.children, fmt | ITALIC)
+
+    def _code(self, node: Code, fmt: int) -> None:
+        if node.text:
+            self._out(_run(node.text, _RPR[_CODE][fmt]))
+
+    def _math(self, node: Math, fmt: int) -> None:
+        if node.tex:
+            self._out(_run(node.tex, _RPR[_MATH][fmt]))
+
+    def _link(self, node: Link, fmt: int) -> None:
+        target = _uri(node.target)
+        if fmt & LINK or not target:
+            # A link inside a link (or one going nowhere): keep the text, not a second hyperlink.
+            self._inlines(node.children, fmt)
+            return
+        self._out(f'<w:hyperlink r:id="{self._rel(target)}" w:history="1">')
+        self._inlines(node.children, fmt | LINK)
+        self._out("</w:hyperlink>")
+
+    def _line_break(self, node: LineBreak, fmt: int) -> None:
+        self._out("<w:r><w:br/></w:r>")
+

@@ -1,0 +1,43 @@
+"""XML text helpers shared by every part the DOCX writer produces.
+
+:func:`esc` is the one place where text from the model becomes XML character data or an
+attribute value: it drops what XML 1.0 cannot carry at all and escapes the markup characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+# Characters XML 1.0 forbids (C0 controls other than \t \n \r, lone surrogates, U+FFFE/U+FFFF).
+# Lone surrogates would also make the UTF-8 encoder fail, so they go too.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (the text is otherwise unchanged)."""
+    if _FORBIDDEN.search(text) is None:
+        return text
+    return _FORBIDDEN.sub("", text)
+
+
+def esc(text: str) -> str:
+    """``text`` made safe as XML character data *and* as a double-quoted attribute value.
+
+    Forbidden characters are removed (see :func:`clean`); ``& < > "`` become entities.
+    """
+    if _FORBIDDEN.search(text) is not None:
+        text = _FORBIDDEN.sub("", text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
