@@ -3,8 +3,8 @@
 Two renditions of an answer, or a document and its source, "have the same words" when these
 sequences are equal. Text contributes its words (letters and digits, Unicode-normalised, curly
 apostrophes read as straight ones; punctuation, bold and list structure do not count). A formula
-counts as one token, its TeX without spacing, so a changed formula is a changed answer. Code
-counts by its whitespace-separated tokens; a code block's language is metadata, not a word.
+counts as one token, its TeX without spacing, so a changed formula is a changed answer. Inline
+code counts like text; a code block by its whitespace-separated tokens; a code block's language is metadata, not a word.
 """
 
 from __future__ import annotations
@@ -64,9 +64,7 @@ def inline_words(inlines: Iterable[Inline]) -> Iterator[str]:
                 yield from inline_words(c)
                 pending.append(" ")
             case Code(text=t):
-                yield from text_words("".join(pending))
-                pending = [" "]
-                yield from t.split()
+                pending.append(" " + t + " ")
             case Math(tex=t):
                 yield from text_words("".join(pending))
                 pending = [" "]

@@ -11,6 +11,7 @@ the model, and the words are kept.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Sequence
 
@@ -40,6 +41,9 @@ from qabook.model import (
 )
 
 
+_COMMENT_RE = re.compile(r"^<!--.*?-->$", re.DOTALL)
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     """The shared markdown-it parser: CommonMark, GFM tables and strikethrough, dollar math."""
@@ -54,7 +58,7 @@ def parser() -> MarkdownIt:
 def parse_blocks(text: str) -> tuple[Block, ...]:
     """Parse Markdown text into model blocks."""
     tokens = parser().parse(text)
-    blocks, _ = _blocks(tokens, 0, None)
+    blocks, _ = blocks_from_tokens(tokens, 0, None)
     return tuple(blocks)
 
 
@@ -63,10 +67,10 @@ def parse_inlines(text: str) -> tuple[Inline, ...]:
     tokens = parser().parseInline(text)
     if not tokens:
         return ()
-    return tuple(_inlines(tokens[0].children or []))
+    return tuple(inlines_from_tokens(tokens[0].children or []))
 
 
-def _blocks(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Block], int]:
+def blocks_from_tokens(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Block], int]:
     out: list[Block] = []
     n = len(tokens)
     while i < n:
@@ -76,11 +80,11 @@ def _blocks(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Bl
             return out, i + 1
         if t == "paragraph_open":
             inline = tokens[i + 1]
-            out.append(Paragraph(tuple(_inlines(inline.children or []))))
+            out.append(Paragraph(tuple(inlines_from_tokens(inline.children or []))))
             i += 3
         elif t == "heading_open":
             inline = tokens[i + 1]
-            kids = tuple(_inlines(inline.children or []))
+            kids = tuple(inlines_from_tokens(inline.children or []))
             out.append(Paragraph((Strong(kids),) if kids else ()))
             i += 3
         elif t in ("bullet_list_open", "ordered_list_open"):
@@ -89,7 +93,7 @@ def _blocks(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Bl
             i += 1
             while tokens[i].type != closing:
                 assert tokens[i].type == "list_item_open"
-                inner, i = _blocks(tokens, i + 1, "list_item_close")
+                inner, i = blocks_from_tokens(tokens, i + 1, "list_item_close")
                 items.append(ListItem(tuple(inner)))
             i += 1
             if t == "bullet_list_open":
@@ -105,7 +109,7 @@ def _blocks(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Bl
             out.append(MathBlock(tok.content.strip()))
             i += 1
         elif t == "blockquote_open":
-            inner, i = _blocks(tokens, i + 1, "blockquote_close")
+            inner, i = blocks_from_tokens(tokens, i + 1, "blockquote_close")
             out.append(Quote(tuple(inner)))
         elif t == "hr":
             out.append(Rule())
@@ -115,7 +119,7 @@ def _blocks(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Bl
             out.append(table)
         elif t == "html_block":
             content = tok.content.strip()
-            if content:
+            if content and not _COMMENT_RE.match(content):
                 out.append(Paragraph((Text(content),)))
             i += 1
         else:  # a token type this walker does not build (e.g. a plugin's): skip it
@@ -142,12 +146,12 @@ def _table(tokens: Sequence[Token], i: int) -> tuple[Table, int]:
             else:
                 rows.append(tuple(row))
         elif t == "inline":
-            row.append(tuple(_inlines(tokens[i].children or [])))
+            row.append(tuple(inlines_from_tokens(tokens[i].children or [])))
         i += 1
     return Table(tuple(header), tuple(rows)), i + 1
 
 
-def _inlines(tokens: Sequence[Token]) -> list[Inline]:
+def inlines_from_tokens(tokens: Sequence[Token]) -> list[Inline]:
     out, _ = _inline_run(tokens, 0, None)
     return _merge_text(out)
 
@@ -207,6 +211,8 @@ def _merge_text(nodes: list[Inline]) -> list[Inline]:
     """Join neighbouring Text nodes (markdown-it splits text at every delimiter it considers)."""
     merged: list[Inline] = []
     for node in nodes:
+        if isinstance(node, Text) and not node.text:
+            continue
         if isinstance(node, Text) and merged and isinstance(merged[-1], Text):
             merged[-1] = Text(merged[-1].text + node.text)
         else:

@@ -37,7 +37,7 @@ class RepairResult:
 
 
 def _pass(module: ModuleType) -> RepairPass:
-    doc = (module.__doc__ or "").strip().split("\n")[0]
+    doc = (module.__doc__ or "").strip().split("\n")[0].replace("``", "")
     return RepairPass(module.NAME, doc, module.run)
 
 

@@ -1,4 +1,4 @@
-"""A formula copied from a rendered page 2–6 times, in fragments, collapsed to one formula.
+r"""A formula copied from a rendered page 2–6 times, in fragments, collapsed to one formula.
 
 KaTeX and MathJax put the TeX source, a MathML copy and the visible glyphs on the clipboard, so a
 pasted answer shows one formula followed by copies and pieces of it::

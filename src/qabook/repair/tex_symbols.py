@@ -1,4 +1,4 @@
-"""TeX commands outside math (``\rightarrow``) become the characters they name.
+r"""TeX commands outside math (``\rightarrow``) become the characters they name.
 
 A formula's delimiters are often lost in a copy while its commands stay in the prose::
 

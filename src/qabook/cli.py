@@ -1,0 +1,212 @@
+"""The ``qabook`` command: argument parsing and printing only; the work is in the library.
+
+Exit codes: 0 success, 1 a check found something (reserved for ``check``/``verify``),
+2 unusable input or a usage error. Errors are one line naming the file and the problem;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from qabook import __version__
+from qabook.formats import READERS, WRITERS, writer_for
+from qabook.pipeline import Options, Report, default_output, document_date, load, write_file
+from qabook.readers.base import InputError
+
+EXIT_OK = 0
+EXIT_REVIEW = 1
+EXIT_INPUT = 2
+
+_FORMATS_HELP = "\n".join(
+    ["\b", "Output formats, chosen by OUTPUT's extension:"]
+    + [f"  {', '.join(w.extensions):<16} {w.description}" for w in WRITERS]
+    + ["", "\b", "Input formats, recognised by content:"]
+    + [f"  {r.name:<16} {r.description}" for r in READERS]
+)
+
+
+def _fail(name: str, message: str) -> NoReturn:
+    click.echo(f"qabook: error: {name}: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qabook")
+def main() -> None:
+    """Find the Q&A inside AI chat transcripts and turn it into faithful documents.
+
+    Everything runs on this machine; nothing is uploaded anywhere.
+    """
+
+
+@main.command(epilog=_FORMATS_HELP)
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", metavar="OUTPUT",
+              help="Output file (default: INPUT with .docx; '-' writes Markdown to stdout).")
+@click.option("--rendition", default="auto", show_default=True, metavar="auto|first|last|N",
+              help="When the numbered set appears more than once: take per item the best-structured "
+                   "rendition with the earliest one's words (auto), or one rendition for all.")
+@click.option("--title", help="Document title (default: from the batch headings or file name).")
+@click.option("--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
+              help="Also write the summary as JSON.")
+@click.option("--no-repair", is_flag=True, help="Skip the repair passes (keep copy damage as is).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def convert(input_path: str, output: str | None, rendition: str, title: str | None,
+            report_path: str | None, no_repair: bool, quiet: bool, debug: bool) -> None:
+    """Convert a chat transcript (or qabook Markdown/JSON) to DOCX, Markdown or JSON.
+
+    INPUT is a file, or '-' for standard input. The summary lists the items found per section,
+    the renditions, each repair with its count, what was skipped and any warnings.
+    """
+    name = "-" if input_path == "-" else input_path
+    try:
+        out = output or default_output(name)
+        writer = writer_for(out) if out != "-" else None
+        if out != "-" and name != "-" and _same_file(name, out):
+            raise InputError(f"output {out!r} is the input file; choose another name")
+        if report_path and name != "-" and _same_file(name, report_path):
+            raise InputError(f"report {report_path!r} is the input file; choose another name")
+        data = _read_input(name)
+        result = load(data, name, Options(rendition=rendition, title=title, repairs=not no_repair))
+        date = document_date(None if name == "-" else name)
+        if out == "-":
+            _write_stdout(result.document)
+            writer_name = "markdown"
+        else:
+            writer_name = write_file(result.document, out, date, writer).name
+        report = _with_output(result.report, out, writer_name)
+        if report_path:
+            _write_report(report, report_path)
+    except InputError as exc:
+        if debug:
+            raise
+        _fail(name, str(exc))
+    except OSError as exc:
+        if debug:
+            raise
+        _fail(exc.filename or name, exc.strerror or str(exc))
+    if not quiet:
+        print_summary(report, Console(stderr=True, highlight=False, soft_wrap=True))
+
+
+@main.command()
+@click.option("-o", "--output", default="qabook-demo.docx", show_default=True,
+              help="Where to write the demo document.")
+def demo(output: str) -> None:
+    """Convert the example transcript that ships with qabook and write qabook-demo.docx.
+
+    The example is a short chat with numbered Q&A in two renditions and every kind of copy
+    damage qabook repairs. Its text is written next to the output as qabook-demo.txt.
+    """
+    data = resources.files("qabook.examples").joinpath("demo-transcript.txt").read_bytes()
+    try:
+        result = load(data, "demo-transcript.txt", Options())
+        write_file(result.document, output, None)
+        Path(output).with_suffix(".txt").write_bytes(data)
+    except (InputError, OSError) as exc:
+        _fail(output, str(exc))
+    report = _with_output(result.report, output, writer_for(output).name)
+    print_summary(report, Console(stderr=True, highlight=False, soft_wrap=True))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    if not path.exists():
+        raise InputError("no such file")
+    if path.is_dir():
+        raise InputError("is a folder, not a file")
+    return path.read_bytes()
+
+
+def _write_stdout(doc: object) -> None:
+    from qabook.writers import markdown
+
+    assert hasattr(doc, "sections")
+    sys.stdout.write(markdown.render(doc))  # type: ignore[arg-type]
+    sys.stdout.flush()
+
+
+def _with_output(report: Report, output: str, writer: str) -> Report:
+    from dataclasses import replace
+
+    return replace(report, output=output, writer=writer)
+
+
+def _write_report(report: Report, path: str) -> None:
+    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n"
+    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+_SKIPPED_LABELS = {
+    "speaker line": "speaker lines",
+    "chat between batches": "paragraphs of chat between batches",
+    "before the Q&A": "paragraphs before the Q&A",
+    "closing exchange": "paragraphs of the closing exchange",
+}
+
+
+def print_summary(report: Report, console: Console) -> None:
+    """The human summary of a conversion."""
+    console.print(
+        f"[bold]{report.source}[/] → [bold]{report.output}[/]  "
+        f"({report.reader} → {report.writer}; {_n(report.items, 'item')}, "
+        f"{report.answered} answered, {_n(len(report.sections), 'section')})"
+    )
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Section")
+    table.add_column("Items", justify="right")
+    for title, n in report.sections:
+        table.add_row(title, str(n))
+    console.print(table)
+    r = report.renditions
+    if r.count > 1:
+        per = " + ".join(str(n) for n in r.items_per_rendition)
+        chosen = ", ".join(f"{n} from rendition {i + 1}" for i, n in enumerate(r.chosen_per_rendition) if n)
+        console.print(f"[bold]Renditions:[/] {r.count} ({per} items); {r.mode}: {chosen}")
+        if r.differences:
+            nums = ", ".join(f"Q{d.number}" for d in r.differences)
+            console.print(f"  Renditions differ in words for {_n(len(r.differences), 'item')} "
+                          f"(kept rendition {r.differences[0].kept}): {nums}")
+    if report.repairs:
+        console.print("[bold]Repairs:[/]")
+        for rep in report.repairs:
+            console.print(f"  {rep.name:<12} {rep.count:>5}  {rep.description}")
+            for note in rep.notes[:5]:
+                console.print(f"  {'':<12} {'':>5}  [dim]{note}[/]")
+            if len(rep.notes) > 5:
+                console.print(f"  {'':<12} {'':>5}  [dim]… {len(rep.notes) - 5} more in --report[/]")
+    if report.skipped:
+        parts = ", ".join(f"{n} {_SKIPPED_LABELS.get(kind, kind)}" for kind, n in report.skipped)
+        console.print(f"[bold]Skipped (not Q&A):[/] {parts}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,159 @@
+"""The conversion pipeline as a library: bytes -> reader -> repairs -> renditions -> document.
+
+``load`` does everything but writing and returns the document with a :class:`Report`;
+``write_file`` writes a document atomically (a temporary file in the target folder, renamed into
+place only when complete), so a failed conversion never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qabook.formats import WriterFormat, pick_reader, writer_for
+from qabook.model import Document
+from qabook.readers.base import InputError, Skipped
+from qabook.renditions import RenditionError, RenditionReport, resolve
+from qabook.repair import RepairResult, repair
+from qabook.source import decode
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to convert."""
+
+    rendition: str = "auto"
+    """``auto``, ``first``, ``last`` or a rendition number."""
+    title: str | None = None
+    """Document title; by default the reader's guess."""
+    repairs: bool = True
+    """Run the repair passes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a conversion found and did, for the summary and ``--report``."""
+
+    source: str
+    reader: str
+    encoding: str
+    items: int
+    answered: int
+    sections: tuple[tuple[str, int], ...]
+    renditions: RenditionReport
+    repairs: tuple[RepairResult, ...]
+    skipped: tuple[tuple[str, int], ...]
+    """(kind, count) in order of first appearance."""
+    skipped_examples: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+    output: str = ""
+    writer: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        d = asdict(self)
+        d["sections"] = [{"title": t, "items": n} for t, n in self.sections]
+        d["skipped"] = {k: n for k, n in self.skipped}
+        d["skipped_examples"] = [asdict(s) for s in self.skipped_examples]
+        d["repairs"] = [asdict(r) for r in self.repairs]
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A loaded document and what happened on the way."""
+
+    document: Document
+    report: Report
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load(data: bytes, name: str = "-", options: Options = Options()) -> Result:
+    """Read, repair and resolve renditions. Raises :class:`InputError` for unusable input."""
+    if not data.strip():
+        raise InputError("is empty")
+    src = decode(data)
+    reader = pick_reader(src.text)
+    # the document names its source by file name only: a folder path is nobody's business
+    reading = reader.read(src.text, Path(name).name if name != "-" else "-", options.title)
+    doc = reading.document
+    if not any(True for _ in doc.items()):
+        raise InputError("holds no questions and answers that qabook recognises")
+    repairs: tuple[RepairResult, ...] = ()
+    if options.repairs:
+        doc, repairs = repair(doc)
+    try:
+        doc, rendition_report = resolve(doc, options.rendition)
+    except RenditionError as exc:
+        raise InputError(str(exc)) from None
+    kinds = Counter(s.kind for s in reading.skipped)
+    order = list(dict.fromkeys(s.kind for s in reading.skipped))
+    items = list(doc.items())
+    report = Report(
+        source=name,
+        reader=reader.name,
+        encoding=src.encoding,
+        items=len(items),
+        answered=sum(1 for it in items if it.status == "answered"),
+        sections=tuple((s.title, len(s.items)) for s in doc.sections),
+        renditions=rendition_report,
+        repairs=repairs,
+        skipped=tuple((k, kinds[k]) for k in order),
+        skipped_examples=reading.skipped,
+        warnings=src.warnings + reading.warnings + rendition_report.warnings,
+    )
+    return Result(doc, report)
+
+
+def default_output(input_name: str) -> str:
+    """INPUT's name with ``.docx`` (``qabook.docx`` for standard input)."""
+    if input_name in ("", "-"):
+        return "qabook.docx"
+    return str(Path(input_name).with_suffix(".docx"))
+
+
+def document_date(input_path: str | None) -> dt.date | None:
+    """The date shown in a document: ``SOURCE_DATE_EPOCH``, else the input file's date.
+
+    Never "now": converting the same file twice must give the same bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+    if input_path and input_path != "-":
+        try:
+            return dt.datetime.fromtimestamp(os.stat(input_path).st_mtime, tz=dt.timezone.utc).date()
+        except OSError:
+            return None
+    return None
+
+
+def write_file(doc: Document, output: str, date: dt.date | None = None,
+               writer: WriterFormat | None = None) -> WriterFormat:
+    """Write ``doc`` to ``output`` atomically; returns the writer used."""
+    w = writer or writer_for(output)
+    target = Path(output)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {output!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            w.write(doc, fh, date)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return w

@@ -1,0 +1,181 @@
+"""Markdown (CommonMark + GFM tables, ``$…$`` / ``$$…$$`` math), each question a heading.
+
+Layout::
+
+    # Title
+    ## Section
+    ### 12. Question
+    answer blocks
+
+Text is escaped just enough that the file parses back into the same model (qabook reads it with
+:mod:`qabook.readers.markdown`): characters that would open emphasis, code, math, links or HTML,
+and line starts that would open a block. Nothing is hard-wrapped.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from typing import BinaryIO
+
+from qabook.model import (
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Inline,
+    Item,
+    LineBreak,
+    Link,
+    ListItem,
+    Math,
+    MathBlock,
+    OrderedList,
+    Paragraph,
+    Quote,
+    Rule,
+    Strong,
+    Table,
+    Text,
+)
+
+NAME = "markdown"
+EXTENSIONS = (".md", ".markdown")
+
+_ESCAPE_RE = re.compile(r"([\\`*$<>\[\]~|])")
+_UNDERSCORE_RE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_BLOCK_START_RE = re.compile(r"^(\s*)([#+=-])")
+_NUMBER_START_RE = re.compile(r"^(\s*\d{1,9})([.)])")
+_ENTITY_RE = re.compile(r"&(?=#?\w+;)")
+
+
+def escape(text: str, line_start: bool) -> str:
+    """Escape plain text so Markdown reads it back as the same text."""
+    out = _ESCAPE_RE.sub(r"\\\1", text)
+    out = _UNDERSCORE_RE.sub(r"\\_", out)
+    out = _ENTITY_RE.sub("&amp;", out)
+    if line_start:
+        out = _BLOCK_START_RE.sub(r"\1\\\2", out, count=1)
+        out = _NUMBER_START_RE.sub(r"\1\\\2", out, count=1)
+    return out
+
+
+def _code_span(text: str) -> str:
+    longest = max((len(r) for r in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading: bool = False) -> str:
+    """Markdown for a run of inlines."""
+    parts: list[str] = []
+    for node in nodes:
+        start = line_start and not parts
+        match node:
+            case Text(text=t):
+                parts.append(escape(t, start))
+            case Strong(children=c):
+                parts.append("**" + inlines(c, False, in_heading) + "**")
+            case Emphasis(children=c):
+                parts.append("*" + inlines(c, False, in_heading) + "*")
+            case Code(text=t):
+                parts.append(_code_span(t))
+            case Math(tex=t):
+                parts.append("$" + t + "$")
+            case Link(target=target, children=c):
+                parts.append("[" + inlines(c, False, in_heading) + "](<" + target.replace(">", "%3E") + ">)")
+            case LineBreak():
+                parts.append(" " if in_heading else "\\\n")
+            case _:
+                typing.assert_never(node)
+    return "".join(parts)
+
+
+def _indent(text: str, first: str, rest: str) -> str:
+    lines = text.split("\n")
+    return "\n".join([first + lines[0]] + [(rest + ln) if ln else "" for ln in lines[1:]])
+
+
+def _list(items: tuple[ListItem, ...], marker: typing.Callable[[int], str]) -> str:
+    tight = all(len(li.blocks) <= 1 and all(isinstance(b, Paragraph) for b in li.blocks) for li in items)
+    out: list[str] = []
+    for n, li in enumerate(items):
+        m = marker(n)
+        body = blocks(li.blocks) if li.blocks else ""
+        out.append(_indent(body, m, " " * len(m)) if body else m.rstrip())
+    return ("\n" if tight else "\n\n").join(out)
+
+
+def block(b: Block) -> str:
+    """Markdown for one block."""
+    match b:
+        case Paragraph(inlines=i):
+            return inlines(i)
+        case BulletList(items=items):
+            return _list(items, lambda n: "- ")
+        case OrderedList(items=items, start=start):
+            return _list(items, lambda n: f"{start + n}. ")
+        case CodeBlock(text=t, language=lang):
+            longest = max((len(r) for r in re.findall(r"^\s*(`{3,})", t, re.M)), default=2)
+            fence = "`" * max(3, longest + 1)
+            return f"{fence}{lang}\n{t}\n{fence}"
+        case MathBlock(tex=t):
+            return f"$$\n{t}\n$$" if "\n" in t else f"$${t}$$"
+        case Quote(blocks=inner):
+            body = blocks(inner)
+            return "\n".join("> " + ln if ln else ">" for ln in body.split("\n"))
+        case Table(header=header, rows=rows):
+            width = max([len(header)] + [len(r) for r in rows])
+
+            def row(cells: tuple[tuple[Inline, ...], ...]) -> str:
+                cells_md = [inlines(c, False).replace("\n", " ") for c in cells]
+                cells_md += [""] * (width - len(cells_md))
+                return "| " + " | ".join(cells_md) + " |"
+
+            lines = [row(header), "|" + "|".join(["---"] * width) + "|"] + [row(r) for r in rows]
+            return "\n".join(lines)
+        case Rule():
+            return "---"
+        case _:
+            typing.assert_never(b)
+
+
+def blocks(bs: typing.Iterable[Block]) -> str:
+    """Markdown for a sequence of blocks, separated by blank lines."""
+    out: list[str] = []
+    prev: Block | None = None
+    for b in bs:
+        if isinstance(prev, (BulletList, OrderedList)) and type(prev) is type(b):
+            out.append("<!-- -->")  # keeps two neighbouring lists of one kind apart
+        out.append(block(b))
+        prev = b
+    return "\n\n".join(out)
+
+
+def _heading(item: Item) -> str:
+    text = inlines(item.question, line_start=False, in_heading=True)
+    if item.number is not None:
+        return f"### {item.number}. {text}"
+    if re.match(r"^\d{1,9}[.)]", text):
+        text = re.sub(r"^(\d{1,9})([.)])", r"\1\\\2", text)
+    return f"### {text}" if text else "###"
+
+
+def render(doc: Document) -> str:
+    """The whole document as Markdown text."""
+    parts = [f"# {escape(doc.title, False)}"]
+    for section in doc.sections:
+        parts.append(f"## {escape(section.title, False)}")
+        for item in section.items:
+            parts.append(_heading(item))
+            if item.answer:
+                parts.append(blocks(item.answer))
+    return "\n\n".join(parts) + "\n"
+
+
+def write(doc: Document, out: BinaryIO) -> None:
+    """Write the document as UTF-8 Markdown."""
+    out.write(render(doc).encode("utf-8"))
