@@ -220,6 +220,30 @@ def test_output_is_deterministic() -> None:
     assert docx_bytes(doc, DATE) != docx_bytes(doc, datetime.date(2024, 5, 2))
 
 
+def test_non_seekable_output_gives_the_same_valid_package() -> None:
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            self.data += b
+            return len(b)
+
+    first, second = Pipe(), Pipe()
+    write(rich_doc(), first, date=DATE)  # type: ignore[arg-type]
+    write(rich_doc(), second, date=DATE)  # type: ignore[arg-type]
+    assert bytes(first.data) == bytes(second.data)
+    with zipfile.ZipFile(io.BytesIO(bytes(first.data))) as zf:
+        assert zf.testzip() is None
+    assert validate_docx(bytes(first.data)) == []
+
+
 def test_date_on_title_page_and_in_core_properties(rich: bytes) -> None:
     dcterms = "{http://purl.org/dc/terms/}"
     core = part(rich, "docProps/core.xml")

@@ -18,17 +18,11 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def clean(text: str) -> str:
-    """``text`` without the characters XML 1.0 forbids (the text is otherwise unchanged)."""
-    if _FORBIDDEN.search(text) is None:
-        return text
-    return _FORBIDDEN.sub("", text)
-
-
 def esc(text: str) -> str:
     """``text`` made safe as XML character data *and* as a double-quoted attribute value.
 
-    Forbidden characters are removed (see :func:`clean`); ``& < > "`` become entities.
+    Characters XML 1.0 forbids are removed; ``& < > "`` become entities. Tabs, newlines and
+    carriage returns are kept (the run writer turns them into ``w:tab`` / ``w:br`` first).
     """
     if _FORBIDDEN.search(text) is not None:
         text = _FORBIDDEN.sub("", text)
