@@ -109,8 +109,7 @@ _RPR: tuple[tuple[str, ...], ...] = tuple(
 # ------------------------------------------------------------------ paragraph properties
 
 
-@functools.cache
-def _ppr(
+def _build_ppr(
     style: str = "",
     *,
     keep_next: bool = False,
@@ -141,6 +140,10 @@ def _ppr(
             parts.append(f'<w:ind w:left="{left}"/>')
     body = "".join(parts)
     return f"<w:pPr>{body}</w:pPr>" if body else ""
+
+
+_ppr = functools.cache(_build_ppr)
+"""Cached :func:`_build_ppr`, for the properties that recur (not for per-list numbering)."""
 
 
 _TITLE_SPACING = '<w:spacing w:before="2880"/>'
@@ -408,7 +411,7 @@ class BodyWriter:
         text_left = marker + hang
         inner = _Ctx(text_left, ctx.quote, ctx.depth + 1)
         numpr = f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
-        ppr = _ppr(
+        ppr = _build_ppr(  # not cached: numId differs for every ordered list
             "Quote" if ctx.quote else "ListParagraph", numpr=numpr, left=text_left, hanging=hang
         )
         for item in items:
