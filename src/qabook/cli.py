@@ -164,11 +164,16 @@ def _n(count: int, noun: str) -> str:
 
 
 _SKIPPED_LABELS = {
-    "speaker line": "speaker lines",
-    "chat between batches": "paragraphs of chat between batches",
-    "before the Q&A": "paragraphs before the Q&A",
-    "closing exchange": "paragraphs of the closing exchange",
+    "speaker line": ("speaker line", ""),
+    "chat between batches": ("paragraph", " of chat between batches"),
+    "before the Q&A": ("paragraph", " before the Q&A"),
+    "closing exchange": ("paragraph", " of the closing exchange"),
 }
+
+
+def _skipped(kind: str, count: int) -> str:
+    noun, tail = _SKIPPED_LABELS.get(kind, (kind, ""))
+    return _n(count, noun) + tail
 
 
 def print_summary(report: Report, console: Console) -> None:
@@ -202,7 +207,7 @@ def print_summary(report: Report, console: Console) -> None:
             if len(rep.notes) > 5:
                 console.print(f"  {'':<12} {'':>5}  [dim]… {len(rep.notes) - 5} more in --report[/]")
     if report.skipped:
-        parts = ", ".join(f"{n} {_SKIPPED_LABELS.get(kind, kind)}" for kind, n in report.skipped)
+        parts = ", ".join(_skipped(kind, n) for kind, n in report.skipped)
         console.print(f"[bold]Skipped (not Q&A):[/] {parts}")
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {w}")

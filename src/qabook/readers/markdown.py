@@ -1,9 +1,10 @@
 """Markdown whose questions are numbered headings (``### 12. What is …?``).
 
 This is the layout qabook's own Markdown writer produces, and a common one in hand-written notes:
-the first level-1 heading before any question is the title, other headings that are not questions
-open sections, and a heading whose text starts with a number and ``.`` or ``)`` is a question whose
-answer is every block up to the next heading. The whole file is parsed once by markdown-it-py
+a heading whose text starts with a number and ``.`` or ``)`` is a question, and so is any other
+heading of the level most numbered questions use; the first level-1 heading before any question
+is the title; headings above the questions' level open sections, and headings below it belong to
+the answer they sit in. An answer is every block up to the next question or section heading. The whole file is parsed once by markdown-it-py
 (through :mod:`qabook.readers.commonmark`); this module only walks the top-level tokens.
 """
 
@@ -34,6 +35,16 @@ def sniff(text: str) -> int:
 class _Open:
     title: str
     items: list[Item] = field(default_factory=list)
+
+
+def _question_level(tokens: list[Token]) -> int:
+    """The heading level most numbered questions use (questions are headings of that level)."""
+    levels: dict[int, int] = {}
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.level == 0 and _QUESTION_RE.match(tokens[i + 1].content.strip()):
+            lvl = int(tok.tag[1])
+            levels[lvl] = levels.get(lvl, 0) + 1
+    return max(sorted(levels), key=lambda k: levels[k]) if levels else 7
 
 
 def read(text: str, name: str = "-", title: str | None = None) -> Reading:
@@ -68,10 +79,15 @@ def read(text: str, name: str = "-", title: str | None = None) -> Reading:
         answer.clear()
         current = None
 
+    level = _question_level(tokens)
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.type == "heading_open":
+        if tok.type == "heading_open" and tok.level == 0 and int(tok.tag[1]) > level:
+            answer.extend(tokens[i:i + 3])  # a sub-heading inside an answer
+            i += 3
+            continue
+        if tok.type == "heading_open" and tok.level == 0:
             inline = tokens[i + 1]
             line = (tok.map[0] + 1) if tok.map else 0
             close(line)
@@ -83,6 +99,8 @@ def read(text: str, name: str = "-", title: str | None = None) -> Reading:
             if raw is not None and m is not None and isinstance(first, Text):
                 rest = (Text(m.group("rest")),) + kids[1:]
                 current = (int(m.group("num")), rest, line)
+            elif int(tok.tag[1]) == level:  # an unnumbered question at the questions' level
+                current = (None, kids, line)
             elif tok.tag == "h1" and doc_title is None and not sections:
                 doc_title = inline.content.strip()
             elif any(s.items for s in sections) or tok.tag != "h1":

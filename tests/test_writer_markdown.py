@@ -1,0 +1,71 @@
+"""The Markdown writer: layout, escaping, and reading its output back into the same items."""
+
+from __future__ import annotations
+
+import pytest
+
+from qabook.model import (
+    BulletList, Code, CodeBlock, Document, Emphasis, Item, LineBreak, Link, ListItem, Math,
+    MathBlock, OrderedList, Paragraph, Quote, Rule, Section, Strong, Table, Text,
+)
+from qabook.pipeline import load
+from qabook.readers import markdown as markdown_reader
+from qabook.writers.markdown import render
+
+from tests.test_model import EVERY_NODE
+
+
+def _items(doc: Document) -> list[tuple]:  # type: ignore[type-arg]
+    return [(it.number, it.question, it.answer, it.status) for it in doc.items()]
+
+
+def test_layout_title_sections_question_headings() -> None:
+    md = render(EVERY_NODE)
+    lines = md.splitlines()
+    assert lines[0] == "# T"
+    assert "## S" in lines
+    assert "### 3. What `x`?" in lines
+    assert "### open" in lines
+    assert "```python\n  x\n\n  y\n```" in md
+    assert "$$\\frac{a}{b}$$" in md
+    assert md.endswith("\n")
+
+
+@pytest.mark.parametrize("text", [
+    "*not bold* and _not em_ and `not code` and $5 or $x$",
+    "# not a heading", "- not a list", "1. not a list", "> not a quote", "[not](a link)",
+    "<b>not html</b>", "a | pipe", "back\\slash", "&amp; entity", "snake_case_name", "+ plus", "10) ten",
+    "~~~ tilde",
+])
+def test_text_is_escaped_so_it_reads_back_the_same(text: str) -> None:
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (Paragraph((Text(text),)),)),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
+def test_every_node_type_round_trips() -> None:
+    back = markdown_reader.read(render(EVERY_NODE), "x.md").document
+    assert back.title == "T"
+    assert [s.title for s in back.sections] == ["S"]
+    want = _items(EVERY_NODE)
+    got = _items(back)
+    assert got[1] == (None, (Text("open"),), (), "unanswered")
+    # an empty list item has no Markdown of its own; everything else comes back exactly
+    assert got[0][:2] == want[0][:2]
+    assert got[0][2][2:] == want[0][2][2:]
+
+
+def test_neighbouring_lists_stay_apart() -> None:
+    a = BulletList((ListItem((Paragraph((Text("a"),)),)),))
+    b = BulletList((ListItem((Paragraph((Text("b"),)),)),))
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (a, b)),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
+def test_reference_case_round_trips_through_markdown(reference) -> None:  # type: ignore[no-untyped-def]
+    md = render(reference.document)
+    back = load(md.encode(), "ref.md")
+    assert back.report.reader == "markdown"
+    assert _items(back.document) == _items(reference.document)
+    assert [s.title for s in back.document.sections] == [s.title for s in reference.document.sections]
