@@ -166,6 +166,12 @@ def test_label_without_text_takes_following_lines_as_nested_list_and_blocks() ->
     assert third.blocks[0] == Paragraph((Strong((Text("Note:"),)), Text(" done.")))
 
 
+def test_label_keeps_the_space_before_code() -> None:
+    out, _ = _run(labels, "PyTorch: `nn.Linear` does it.\n")
+    assert out == (BulletList((ListItem((Paragraph((
+        Strong((Text("PyTorch:"),)), Text(" "), Code("nn.Linear"), Text(" does it."))),)),)),)
+
+
 @pytest.mark.parametrize("line", [
     "If you have the sentence: the cat sat on the mat.",  # five words before the colon
     "see http://example.com: a link",

@@ -56,7 +56,10 @@ def _label(b: Block) -> tuple[str, tuple[Inline, ...]] | None:
     if "http" in label.lower() or len(_PARENS_RE.sub("", label).split()) > 4:
         return None
     rest_text = m.group("rest").lstrip()
-    rest: tuple[Inline, ...] = ((Text(" " + rest_text),) if rest_text else ()) + b.inlines[1:]
+    more = b.inlines[1:]
+    # the space after the colon stays, also when code or a formula comes next
+    lead: tuple[Inline, ...] = (Text(" " + rest_text),) if rest_text or more else ()
+    rest: tuple[Inline, ...] = lead + more
     return label, rest
 
 
