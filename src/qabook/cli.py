@@ -12,16 +12,17 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from qabook import __version__
 from qabook.formats import READERS, WRITERS, writer_for
 from qabook.pipeline import Options, Report, default_output, document_date, load, write_file
 from qabook.readers.base import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_REVIEW = 1
@@ -97,7 +98,7 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             raise
         _fail(exc.filename or name, exc.strerror or str(exc))
     if not quiet:
-        print_summary(report, Console(stderr=True, highlight=False, soft_wrap=True))
+        print_summary(report, _console())
 
 
 @main.command()
@@ -117,7 +118,13 @@ def demo(output: str) -> None:
     except (InputError, OSError) as exc:
         _fail(output, str(exc))
     report = _with_output(result.report, output, writer_for(output).name)
-    print_summary(report, Console(stderr=True, highlight=False, soft_wrap=True))
+    print_summary(report, _console())
+
+
+def _console() -> Console:
+    from rich.console import Console  # rich is only needed when there is something to print
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -178,6 +185,8 @@ def _skipped(kind: str, count: int) -> str:
 
 def print_summary(report: Report, console: Console) -> None:
     """The human summary of a conversion."""
+    from rich.table import Table
+
     console.print(
         f"[bold]{report.source}[/] → [bold]{report.output}[/]  "
         f"({report.reader} → {report.writer}; {_n(report.items, 'item')}, "

@@ -151,10 +151,12 @@ def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionRepor
         occurrences = groups[typing.cast(tuple[int, tuple[str, ...]], entry)]
         earliest = occurrences[0][0]
         words = answer_words(earliest)
-        same = [(it, sec) for it, sec in occurrences if answer_words(it) == words]
-        differ = tuple(it.origin.rendition for it, _ in occurrences if answer_words(it) != words)
+        equal = [len(occurrences) == 1 or answer_words(it) == words for it, _ in occurrences]
+        same = [p for p, eq in zip(occurrences, equal) if eq]
+        differ = tuple(p[0].origin.rendition for p, eq in zip(occurrences, equal) if not eq)
         if wanted is None:
-            choice = max(same, key=lambda p: structure_score(p[0]))  # max keeps the first of equals
+            # max keeps the first of equals
+            choice = same[0] if len(same) == 1 else max(same, key=lambda p: structure_score(p[0]))
             if differ:
                 differences.append(Difference(earliest.number or 0, differ, earliest.origin.rendition))
         else:

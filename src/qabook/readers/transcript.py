@@ -113,15 +113,15 @@ def _classify_line(no: int, raw: str) -> _Line:
     stripped = raw.strip()
     if not stripped or len(stripped) > 300:
         return _Line("text", no, raw)
-    m = SPEAKER_RE.match(raw)
+    m = SPEAKER_RE.match(raw) if len(stripped) <= 60 else None
     if m and (m.group("h") or m.group("c1") or m.group("c2") or m.group("verb")):
         role = "user" if _USER_RE.match(m.group("who")) else "assistant"
         return _Line("speaker", no, raw, role=role)
-    m = QUESTION_RE.match(raw) or QUESTION_BARE_RE.match(raw)
+    m = (QUESTION_RE.match(raw) or QUESTION_BARE_RE.match(raw)) if "Q" in raw else None
     if m:
         return _Line("question", no, raw, number=int(m.group("num")), rest=m.group("rest"))
     heading = stripped.lstrip("#").strip().strip("*_").strip()
-    if len(heading) <= 80 and not heading.endswith((".", "?", "!", ":")):
+    if len(heading) <= 80 and not heading.endswith((".", "?", "!", ":")) and any(c.isdigit() for c in heading):
         r = RANGE_RE.search(heading)
         if r and (BATCH_WORD_RE.search(heading) or stripped.startswith("#")):
             return _Line("batch", no, raw, rest=heading, lo=int(r.group("lo")), hi=int(r.group("hi")))
@@ -130,7 +130,7 @@ def _classify_line(no: int, raw: str) -> _Line:
 
 def sniff(text: str) -> int:
     """How sure we are that this is a chat transcript (0 = not at all)."""
-    head = text[:200_000].splitlines()
+    head = text[:50_000].splitlines()
     lines = classify(head)
     speakers = sum(1 for ln in lines if ln.kind == "speaker")
     questions = sum(1 for ln in lines if ln.kind == "question")
