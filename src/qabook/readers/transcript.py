@@ -50,6 +50,12 @@ SPEAKER_RE = re.compile(
     re.IGNORECASE,
 )
 _USER_RE = re.compile(rf"^(?:{_WHO_USER})$", re.IGNORECASE)
+# "User: text" on one line: only the unambiguous names, and only used when a transcript has no
+# numbered Q&A (inside an answer, "User: hi" is more likely an example dialogue than a turn)
+SPEAKER_INLINE_RE = re.compile(
+    r"^\s{0,3}(?:\*\*)?(?P<who>you|user|human|me|chatgpt|assistant|claude|gemini)(?:\*\*)?:(?:\*\*)?\s+(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
 
 QUESTION_RE = re.compile(
     r"^\s{0,3}(?:\#{1,6}\s+)?(?:\*\*)?(?P<num>\d{1,5})\s*[.)]\s*(?:\*\*)?\s*"
@@ -79,7 +85,7 @@ OFFER_RE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class _Line:
-    kind: str  # "speaker" | "batch" | "question" | "text"
+    kind: str  # "speaker" | "speaker_inline" | "batch" | "question" | "text"
     no: int
     text: str
     role: str = ""
@@ -117,6 +123,10 @@ def _classify_line(no: int, raw: str) -> _Line:
     if m and (m.group("h") or m.group("c1") or m.group("c2") or m.group("verb")):
         role = "user" if _USER_RE.match(m.group("who")) else "assistant"
         return _Line("speaker", no, raw, role=role)
+    m = SPEAKER_INLINE_RE.match(raw) if ":" in raw[:24] else None
+    if m:
+        role = "user" if _USER_RE.match(m.group("who")) else "assistant"
+        return _Line("speaker_inline", no, raw, role=role, rest=m.group("rest"))
     m = (QUESTION_RE.match(raw) or QUESTION_BARE_RE.match(raw)) if "Q" in raw else None
     if m:
         return _Line("question", no, raw, number=int(m.group("num")), rest=m.group("rest"))
@@ -132,7 +142,7 @@ def sniff(text: str) -> int:
     """How sure we are that this is a chat transcript (0 = not at all)."""
     head = text[:50_000].splitlines()
     lines = classify(head)
-    speakers = sum(1 for ln in lines if ln.kind == "speaker")
+    speakers = sum(1 for ln in lines if ln.kind in ("speaker", "speaker_inline"))
     questions = sum(1 for ln in lines if ln.kind == "question")
     if speakers and questions:
         return 60
@@ -319,6 +329,7 @@ def _read_numbered(lines: list[_Line], name: str, title: str | None) -> Reading:
         final.append(s)
 
     out_sections: list[Section] = []
+    headed = {sec.rendition for sec in sections if not sec.synthesized and sec.items}
     for sec in sections:
         if not sec.items:
             continue
@@ -326,6 +337,7 @@ def _read_numbered(lines: list[_Line], name: str, title: str | None) -> Reading:
             lo = sec.items[0].number
             hi = sec.items[-1].number
             sec.title = f"Questions {lo}–{hi}"
+        if sec.synthesized and sec.rendition in headed:  # other batches here have headings
             warnings.append(
                 f"no batch heading before items {lo}–{hi} (rendition {sec.rendition}, "
                 f"line {sec.items[0].origin.first_line}); named the section “{sec.title}”"
@@ -372,6 +384,8 @@ def _read_turns(lines: list[_Line], name: str, title: str | None) -> Reading:
         if ln.kind == "speaker":
             turns.append((ln.role, ln.no, []))
             skipped.append(Skipped("speaker line", ln.no, ln.text.strip()))
+        elif ln.kind == "speaker_inline":
+            turns.append((ln.role, ln.no, [(ln.no, ln.rest)]))
         elif turns:
             turns[-1][2].append((ln.no, ln.text))
         elif ln.text.strip():
