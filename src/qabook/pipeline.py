@@ -79,6 +79,9 @@ def load(data: bytes, name: str = "-", options: Options = Options()) -> Result:
         raise InputError("is empty")
     src = decode(data)
     reader = pick_reader(src.text)
+    ends = src.text.strip()
+    if reader.name == "transcript" and ends[:1] in "{[" and ends[-1:] in "}]":
+        raise InputError("is JSON but not a qabook model; chat-app data exports are not read yet")
     # the document names its source by file name only: a folder path is nobody's business
     reading = reader.read(src.text, Path(name).name if name != "-" else "-", options.title)
     doc = reading.document

@@ -40,8 +40,9 @@ from qabook.readers.commonmark import parse_blocks, parse_inlines
 
 NAME = "transcript"
 
-_WHO_USER = r"you|user|me|human|prompt"
-_WHO_BOT = r"chatgpt|gpt[\w.-]*|assistant|claude|gemini|bard|copilot|ai|model|response"
+# names only: words such as "prompt:" or "model:" end too many lines of ordinary answers
+_WHO_USER = r"you|user|me|human"
+_WHO_BOT = r"chatgpt|gpt-[\w.-]+|assistant|claude|gemini|bard|copilot"
 SPEAKER_RE = re.compile(
     r"^\s{0,3}(?P<h>\#{1,6}\s+)?(?:[^\w\s*#_]{1,3}\s*)?(?P<b>\*\*|__)?\s*"
     rf"(?P<who>{_WHO_USER}|{_WHO_BOT})"
@@ -391,6 +392,9 @@ def _read_turns(lines: list[_Line], name: str, title: str | None) -> Reading:
         elif ln.text.strip():
             skipped.append(Skipped("before the Q&A", ln.no, ln.text.strip()))
     items: list[Item] = []
+    roles = {role for role, _, _ in turns}
+    if roles != {"user", "assistant"}:
+        raise InputError("found no questions and answers (no numbered Q&A and no user/assistant turns)")
     i = 0
     while i < len(turns):
         role, no, body = turns[i]
