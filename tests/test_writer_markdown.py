@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qabook.model import (
-    BulletList, Code, CodeBlock, Document, Emphasis, Item, LineBreak, Link, ListItem, Math,
-    MathBlock, OrderedList, Paragraph, Quote, Rule, Section, Strong, Table, Text,
+    BulletList, Document, Item, ListItem, Paragraph, Section, Text,
 )
 from qabook.pipeline import load
 from qabook.readers import markdown as markdown_reader

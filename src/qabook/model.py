@@ -14,6 +14,7 @@ are arrays. The encoding is derived from the dataclass fields, so it cannot drif
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -245,6 +246,11 @@ class ModelError(ValueError):
     """Raised when JSON does not describe a valid model."""
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {"type": type(value).__name__}
@@ -259,10 +265,10 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         name = value.get("type")
-        cls = NODE_TYPES.get(name) if isinstance(name, str) else None
-        if cls is None:
+        if not isinstance(name, str) or name not in NODE_TYPES:
             raise ModelError(f"unknown node type {name!r}")
-        hints = typing.get_type_hints(cls)
+        cls = NODE_TYPES[name]
+        hints = _hints(cls)
         kwargs = {}
         for f in dataclasses.fields(cls):
             if f.name in value:

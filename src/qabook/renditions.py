@@ -13,7 +13,6 @@ its earliest). Sections follow the first rendition that has a real heading for e
 
 from __future__ import annotations
 
-import typing
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -116,6 +115,21 @@ def _parse_mode(mode: str, count: int) -> int | None:
     )
 
 
+def _choose(occurrences: list[tuple[Item, Section]], wanted: int | None
+            ) -> tuple[tuple[Item, Section], tuple[int, ...]]:
+    """The occurrence to keep, and the renditions whose words differ from the earliest."""
+    if len(occurrences) == 1:
+        return occurrences[0], ()
+    words = answer_words(occurrences[0][0])
+    equal = [answer_words(it) == words for it, _ in occurrences]
+    differ = tuple(p[0].origin.rendition for p, eq in zip(occurrences, equal) if not eq)
+    if wanted is None:
+        same = [p for p, eq in zip(occurrences, equal) if eq]
+        return max(same, key=lambda p: structure_score(p[0])), differ  # max keeps the first of equals
+    match = [p for p in occurrences if p[0].origin.rendition == wanted]
+    return (match[0] if match else occurrences[0]), differ
+
+
 def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionReport]:
     """One collection from all renditions in ``doc``."""
     entries: list[tuple[Item, Section]] = [(it, s) for s in doc.sections for it in s.items]
@@ -125,45 +139,28 @@ def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionRepor
     for it, _ in entries:
         per_rendition[it.origin.rendition - 1] += 1
 
-    # group occurrences: same number and same question words
+    # group occurrences: same number and same question words; unnumbered items stand alone
     groups: dict[tuple[int, tuple[str, ...]], list[tuple[Item, Section]]] = {}
-    order: list[tuple[Item, Section] | tuple[int, tuple[str, ...]]] = []
+    ordered: list[list[tuple[Item, Section]]] = []
     for it, sec in entries:
         if it.number is None:
-            order.append((it, sec))
+            ordered.append([(it, sec)])
             continue
         key = (it.number, question_words(it))
         if key not in groups:
             groups[key] = []
-            order.append(key)
+            ordered.append(groups[key])
         groups[key].append((it, sec))
 
     chosen_per = [0] * count
     differences: list[Difference] = []
     warnings: list[str] = []
     picked: list[tuple[Item, str, bool]] = []
-    for entry in order:
-        if isinstance(entry[0], Item):
-            it, sec = typing.cast(tuple[Item, Section], entry)
-            picked.append((it, sec.title, sec.synthesized))
-            chosen_per[it.origin.rendition - 1] += 1
-            continue
-        occurrences = groups[typing.cast(tuple[int, tuple[str, ...]], entry)]
+    for occurrences in ordered:
+        choice, differ = _choose(occurrences, wanted)
         earliest = occurrences[0][0]
-        words = answer_words(earliest)
-        equal = [len(occurrences) == 1 or answer_words(it) == words for it, _ in occurrences]
-        same = [p for p, eq in zip(occurrences, equal) if eq]
-        differ = tuple(p[0].origin.rendition for p, eq in zip(occurrences, equal) if not eq)
-        if wanted is None:
-            # max keeps the first of equals
-            choice = same[0] if len(same) == 1 else max(same, key=lambda p: structure_score(p[0]))
-            if differ:
-                differences.append(Difference(earliest.number or 0, differ, earliest.origin.rendition))
-        else:
-            match = [p for p in occurrences if p[0].origin.rendition == wanted]
-            choice = match[0] if match else occurrences[0]
-            if differ:
-                differences.append(Difference(earliest.number or 0, differ, choice[0].origin.rendition))
+        if differ:
+            differences.append(Difference(earliest.number or 0, differ, choice[0].origin.rendition))
         # the section heading: the first occurrence that sits under a real heading
         titled = next(((s.title, False) for _, s in occurrences if not s.synthesized),
                       (occurrences[0][1].title, True))

@@ -4,7 +4,8 @@ This is the layout qabook's own Markdown writer produces, and a common one in ha
 a heading whose text starts with a number and ``.`` or ``)`` is a question, and so is any other
 heading of the level most numbered questions use; the first level-1 heading before any question
 is the title; headings above the questions' level open sections, and headings below it belong to
-the answer they sit in. An answer is every block up to the next question or section heading. The whole file is parsed once by markdown-it-py
+the answer they sit in. An answer is every block up to the next question or section heading.
+The whole file is parsed once by markdown-it-py
 (through :mod:`qabook.readers.commonmark`); this module only walks the top-level tokens.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from qabook.model import Block, Document, Inline, Item, Origin, Section, Text
+from qabook.model import Document, Inline, Item, Origin, Section, Text
 from qabook.readers.base import InputError, Reading, Skipped
 from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parser
 
