@@ -222,5 +222,19 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[yellow]warning:[/] {w}")
 
 
+# Commands that live in their own modules: each module defines ``COMMANDS`` (click commands).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        for command in import_module(name).COMMANDS:
+            main.add_command(command)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
