@@ -257,3 +257,15 @@ def test_help_explains_formats() -> None:
     assert r.exit_code == 0
     for word in (".docx", ".md", ".json", "--rendition", "--report", "transcript"):
         assert word in r.output
+
+
+def test_from_forces_a_reader(tmp_path: Path) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text("### 1. What?\n\nThis.\n\n### 2. Why?\n\nThat.\n")
+    out = tmp_path / "o.json"
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out)])
+    assert r.exit_code == 0 and "markdown → json" in r.output
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--from", "transcript"])
+    assert r.exit_code == 2 and "found no questions and answers" in r.output
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--from", "nonsense"])
+    assert r.exit_code == 2 and "Invalid value for '--from'" in r.output

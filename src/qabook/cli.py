@@ -61,10 +61,13 @@ def main() -> None:
 @click.option("--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
               help="Also write the summary as JSON.")
 @click.option("--no-repair", is_flag=True, help="Skip the repair passes (keep copy damage as is).")
+@click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
+              help="Read INPUT as this format instead of recognising it by content.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def convert(input_path: str, output: str | None, rendition: str, title: str | None,
-            report_path: str | None, no_repair: bool, quiet: bool, debug: bool) -> None:
+            report_path: str | None, no_repair: bool, from_format: str | None, quiet: bool,
+            debug: bool) -> None:
     """Convert a chat transcript (or qabook Markdown/JSON) to DOCX, Markdown or JSON.
 
     INPUT is a file, or '-' for standard input. The summary lists the items found per section,
@@ -78,8 +81,12 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             raise InputError(f"output {out!r} is the input file; choose another name")
         if report_path and name != "-" and _same_file(name, report_path):
             raise InputError(f"report {report_path!r} is the input file; choose another name")
-        data = _read_input(name)
-        result = load(data, name, Options(rendition=rendition, title=title, repairs=not no_repair))
+        options = Options(rendition=rendition, title=title, repairs=not no_repair, reader=from_format)
+        if name == "-":
+            result = load(sys.stdin.buffer.read(), name, options)
+        else:
+            _check_input(name)
+            result = load(None, name, options, path=name)
         date = document_date(None if name == "-" else name)
         if out == "-":
             _write_stdout(result.document)
@@ -134,15 +141,12 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _read_input(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
+def _check_input(name: str) -> None:
     path = Path(name)
     if not path.exists():
         raise InputError("no such file")
     if path.is_dir():
         raise InputError("is a folder, not a file")
-    return path.read_bytes()
 
 
 def _write_stdout(doc: object) -> None:

@@ -9,25 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 from qabook import model
 from qabook.readers import markdown as markdown_reader
 from qabook.readers import transcript
 from qabook.readers.base import InputError, Reading
+from qabook.source import Source
 from qabook.writers import markdown as markdown_writer
 
-ReadFn = Callable[[str, str, "str | None"], Reading]
+ReadFn = Callable[[Source, "str | None"], Reading]
 WriteFn = Callable[[model.Document, BinaryIO, "dt.date | None"], None]
 
 
 @dataclass(frozen=True, slots=True)
 class ReaderFormat:
-    """An input format."""
+    """An input format.
+
+    ``sniff`` looks at the input (usually only ``source.head()`` / ``source.head_text()``) and
+    says how sure it is, 0 meaning "not mine"; ``read`` reads the whole input with an optional
+    title override. A text format reads ``source.text().text``; a container or a big export
+    streams from ``source.open()``.
+    """
 
     name: str
     description: str
-    sniff: Callable[[str], int]
+    sniff: Callable[[Source], int]
     read: ReadFn
 
 
@@ -41,19 +48,31 @@ class WriterFormat:
     write: WriteFn
 
 
-def _sniff_json(text: str) -> int:
-    head = text.lstrip()[:4096]
+def _sniff_json(source: Source) -> int:
+    head = source.head_text().lstrip()[:4096]
     return 100 if head.startswith("{") and '"qabook-model"' in head else 0
 
 
-def _read_json(text: str, name: str, title: str | None) -> Reading:
+def _read_json(source: Source, title: str | None) -> Reading:
     try:
-        doc = model.from_json(text)
+        doc = model.from_json(source.text().text)
     except model.ModelError as exc:
         raise InputError(f"is not a valid qabook model: {exc}") from None
     if title:
         doc = model.Document(title, doc.source, doc.sections, doc.meta)
     return Reading(doc)
+
+
+def _text_format(module: Any) -> tuple[Callable[[Source], int], ReadFn]:
+    """Adapters for a reader module of text formats (``sniff(text)``, ``read(text, name, title)``)."""
+
+    def sniff(source: Source) -> int:
+        return int(module.sniff(source.head_text()))
+
+    def read(source: Source, title: str | None) -> Reading:
+        return module.read(source.text().text, source.name, title)  # type: ignore[no-any-return]
+
+    return sniff, read
 
 
 def _write_json(doc: model.Document, out: BinaryIO, date: dt.date | None) -> None:
@@ -73,9 +92,9 @@ def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> Non
 READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
     ReaderFormat("markdown", "Markdown with numbered question headings (### 1. …)",
-                 markdown_reader.sniff, markdown_reader.read),
+                 *_text_format(markdown_reader)),
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
-                 transcript.sniff, transcript.read),
+                 *_text_format(transcript)),
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
@@ -85,12 +104,21 @@ WRITERS: tuple[WriterFormat, ...] = (
 )
 
 
-def pick_reader(text: str) -> ReaderFormat:
-    """The most specific reader for this text."""
-    best = max(READERS, key=lambda r: r.sniff(text))  # max keeps the earliest of equals
-    if best.sniff(text) <= 0:
+def pick_reader(source: Source) -> ReaderFormat:
+    """The most specific reader for this input: highest sniff score, earliest in the table on ties."""
+    scores = [(r.sniff(source), -i, r) for i, r in enumerate(READERS)]
+    score, _, best = max(scores, key=lambda t: (t[0], t[1]))
+    if score <= 0:
         raise InputError("is empty or holds no text")
     return best
+
+
+def reader_named(name: str) -> ReaderFormat:
+    """The reader called ``name`` (for forcing a format)."""
+    for r in READERS:
+        if r.name == name:
+            return r
+    raise InputError(f"unknown input format {name!r} (known: {', '.join(r.name for r in READERS)})")
 
 
 def writer_for(path: str) -> WriterFormat:

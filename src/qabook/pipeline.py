@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qabook.formats import WriterFormat, pick_reader, writer_for
+from qabook.formats import WriterFormat, pick_reader, reader_named, writer_for
 from qabook.model import Document
 from qabook.readers.base import InputError, Skipped
 from qabook.renditions import RenditionError, RenditionReport, resolve
 from qabook.repair import RepairResult, repair
-from qabook.source import decode
+from qabook.source import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Options:
     """Document title; by default the reader's guess."""
     repairs: bool = True
     """Run the repair passes."""
+    reader: str | None = None
+    """Force an input format by name instead of sniffing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +76,30 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load(data: bytes, name: str = "-", options: Options = Options()) -> Result:
-    """Read, repair and resolve renditions. Raises :class:`InputError` for unusable input."""
-    if not data.strip():
-        raise InputError("is empty")
-    src = decode(data)
-    reader = pick_reader(src.text)
-    ends = src.text.strip()
-    if reader.name == "transcript" and ends[:1] in "{[" and ends[-1:] in "}]":
-        raise InputError("is JSON but not a qabook model; chat-app data exports are not read yet")
+_JSON_START_RE = re.compile(r'^\s*(?:\{\s*"|\[\s*[{\["\]])')
+
+
+def load(data: bytes | None = None, name: str = "-", options: Options = Options(),
+         *, path: str | None = None) -> Result:
+    """Read, repair and resolve renditions. Raises :class:`InputError` for unusable input.
+
+    Give the input as ``data`` (bytes) or as a file ``path`` (read only as far as its reader
+    needs, so big exports can stream); ``name`` is how the input is named in messages.
+    """
     # the document names its source by file name only: a folder path is nobody's business
-    reading = reader.read(src.text, Path(name).name if name != "-" else "-", options.title)
+    shown = Path(name).name if name not in ("", "-") else "-"
+    source = Source(shown, data=data) if path is None else Source(shown, path=path)
+    if not source.head().strip():
+        raise InputError("is empty")
+    reader = reader_named(options.reader) if options.reader else pick_reader(source)
+    if reader.name == "transcript":
+        if _JSON_START_RE.match(source.head_text()):
+            raise InputError("is JSON but not a qabook model; chat-app data exports are not read yet")
+    reading = reader.read(source, options.title)
     doc = reading.document
     if not any(True for _ in doc.items()):
         raise InputError("holds no questions and answers that qabook recognises")
+    decoded = source.decoded
     repairs: tuple[RepairResult, ...] = ()
     if options.repairs:
         doc, repairs = repair(doc)
@@ -100,7 +113,7 @@ def load(data: bytes, name: str = "-", options: Options = Options()) -> Result:
     report = Report(
         source=name,
         reader=reader.name,
-        encoding=src.encoding,
+        encoding=decoded.encoding if decoded else "",
         items=len(items),
         answered=sum(1 for it in items if it.status == "answered"),
         sections=tuple((s.title, len(s.items)) for s in doc.sections),
@@ -108,7 +121,7 @@ def load(data: bytes, name: str = "-", options: Options = Options()) -> Result:
         repairs=repairs,
         skipped=tuple((k, kinds[k]) for k in order),
         skipped_examples=reading.skipped,
-        warnings=src.warnings + reading.warnings + rendition_report.warnings,
+        warnings=(decoded.warnings if decoded else ()) + reading.warnings + rendition_report.warnings,
     )
     return Result(doc, report)
 

@@ -9,8 +9,10 @@ decoded here once, and every change made to the text is reported, so readers onl
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from qabook.readers.base import InputError
 
@@ -69,3 +71,66 @@ def decode(data: bytes) -> SourceText:
         text = _FORBIDDEN_RE.sub("", text)
         warnings.append(f"{forbidden} control character(s) removed (not allowed in documents)")
     return SourceText(text, encoding, tuple(warnings))
+
+
+class Source:
+    """One input: a file on disk or bytes in memory, read only as far as a reader needs.
+
+    Readers of big exports stream from :meth:`open`; text readers call :meth:`text` once.
+    """
+
+    HEAD = 65536
+
+    def __init__(self, name: str, *, data: bytes | None = None, path: str | None = None) -> None:
+        if (data is None) == (path is None):
+            raise ValueError("give either data or path")
+        self.name = name
+        """The input's file name as documents show it (``-`` for standard input)."""
+        self.path = path
+        self._data = data
+        self._head: bytes | None = None
+        self._text: SourceText | None = None
+
+    def open(self) -> BinaryIO:
+        """A fresh binary stream over the whole input."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        assert self.path is not None
+        return open(self.path, "rb")
+
+    def head(self) -> bytes:
+        """The first bytes (64 KiB), for sniffing."""
+        if self._head is None:
+            if self._data is not None:
+                self._head = self._data[: self.HEAD]
+            else:
+                with self.open() as fh:
+                    self._head = fh.read(self.HEAD)
+        return self._head
+
+    def head_text(self) -> str:
+        """The head decoded leniently, for sniffing text formats."""
+        head = self.head()
+        for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                           (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(bom):
+                return head.decode(codec, errors="ignore")
+        return head.decode("utf-8", errors="ignore")
+
+    def read_bytes(self) -> bytes:
+        """The whole input."""
+        if self._data is not None:
+            return self._data
+        with self.open() as fh:
+            return fh.read()
+
+    def text(self) -> SourceText:
+        """The whole input decoded (see :func:`decode`); cached."""
+        if self._text is None:
+            self._text = decode(self.read_bytes())
+        return self._text
+
+    @property
+    def decoded(self) -> SourceText | None:
+        """The decoded text if a reader asked for it."""
+        return self._text
