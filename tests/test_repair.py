@@ -250,3 +250,15 @@ def _languages(blocks: tuple[Block, ...]) -> list[str]:
 
     map_sequences(blocks, collect)
     return found
+
+
+def test_math_copies_bare_glyph_lines_in_layout_order() -> None:
+    src = ("$$P_i = \\frac{\\exp(\\frac{z_i}{T})}{\\sum_j \\exp(\\frac{z_j}{T})}$$\n\nP_i\n\n"
+           "z_j\n)\nexp(T\nz_i\n\n)\n\nLow T gives sharper distributions.\n")
+    out, ctx = _run(math_copies, src)
+    assert len(out) == 2 and out[1] == Paragraph((Text("Low T gives sharper distributions."),))
+
+
+def test_math_copies_keep_a_reordered_formula_written_with_dollars() -> None:
+    out, ctx = _run(math_copies, "$$a = b + c$$\n\n$$c = a + b$$\n")
+    assert len(out) == 2

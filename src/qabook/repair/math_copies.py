@@ -16,7 +16,9 @@ How it decides, without guessing at meaning:
 * The *anchor* is the last formula seen: a display formula, or the formulas of a paragraph.
 * A following block that is only math (or a bare TeX token line such as ``\prod`` or ``n``) and
   whose skeleton is a subsequence of the anchor's is a copy or a fragment: every character it
-  holds is kept in the anchor, so dropping it loses nothing. An identical-skeleton copy with more
+  holds is kept in the anchor, so dropping it loses nothing. A line of bare glyph pieces
+  (``z_j ) exp(T z_i``: no prose word among them) comes in the order of the rendered layout, so
+  for it every character must be in the anchor at least as often, in any order. An identical-skeleton copy with more
   structure (``\frac{\lambda}{2}`` against ``\lambda^2``) replaces the anchor's TeX.
 * One formula written twice inside one display (``A \quad A``) keeps one half.
 
@@ -27,6 +29,7 @@ possible damaged copy so a human can look.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from qabook.model import Block, Item, Math, MathBlock, Paragraph, Text
 from qabook.repair.base import PassContext, on_answer
@@ -40,6 +43,8 @@ _LAYOUT_RE = re.compile(
     r"|\\[,;:! ]|[{}^_\s]"
 )
 _STRUCTURE_RE = re.compile(r"\\(?:frac|dfrac|tfrac|sqrt|left|begin|binom)(?![A-Za-z])")
+_GLYPH_MARK_RE = re.compile(r"[_^\\(){}=+|/*<>]")
+_CAMEL_RE = re.compile(r"^[a-z]+[A-Z][A-Za-z]*$")
 _PUNCT_ONLY_RE = re.compile(r"^[\s.,;:]*$")
 # a line that is one bare TeX token or glyph copy: "\prod", "m_{t-1}", "η_t", "n", "2"
 _BARE_TOKEN_RE = re.compile(
@@ -85,21 +90,41 @@ def is_subsequence(small: str, big: str) -> bool:
     return all(ch in it for ch in small)
 
 
-def _fragment_skeleton(b: Block) -> str | None:
-    """The skeleton of a block that may be a copy or a piece of a formula, else None."""
+def _glyph_token(token: str) -> bool:
+    """A whitespace-free piece of a formula's visible glyphs: ``z_j``, ``exp(T``, ``)``, ``logP``."""
+    return len(token) <= 16 and (
+        len(token) <= 2 or bool(_GLYPH_MARK_RE.search(token)) or bool(_CAMEL_RE.match(token))
+    ) and not token.endswith((".", ":", "?", "!"))
+
+
+def _fragment(b: Block) -> tuple[str, bool] | None:
+    """(skeleton, loose) for a block that may be a copy or a piece of a formula, else None.
+
+    ``loose`` marks lines of bare glyphs (no ``$``): their characters come in the order of the
+    rendered layout, so they are checked as a bag of characters, not as a subsequence.
+    """
     if isinstance(b, MathBlock):
-        return skeleton(b.tex)
+        return skeleton(b.tex), False
     if isinstance(b, Paragraph) and b.inlines:
         if any(isinstance(n, Math) for n in b.inlines) and all(
             isinstance(n, Math) or (isinstance(n, Text) and _PUNCT_ONLY_RE.match(n.text))
             for n in b.inlines
         ):
-            return "".join(skeleton(n.tex) for n in b.inlines if isinstance(n, Math))
+            return "".join(skeleton(n.tex) for n in b.inlines if isinstance(n, Math)), False
         if len(b.inlines) == 1 and isinstance(b.inlines[0], Text):
-            token = b.inlines[0].text.strip()
-            if _BARE_TOKEN_RE.match(token):
-                return skeleton(token)
+            text = b.inlines[0].text.strip()
+            if _BARE_TOKEN_RE.match(text):
+                return skeleton(text), False
+            tokens = text.split()
+            if tokens and all(_glyph_token(t) for t in tokens):
+                return skeleton(text), True
     return None
+
+
+def _contained(frag: str, loose: bool, anchor: str) -> bool:
+    if is_subsequence(frag, anchor):
+        return True
+    return loose and not (Counter(frag) - Counter(anchor))
 
 
 def _anchor_skeleton(b: Block) -> str | None:
@@ -148,8 +173,9 @@ def run(item: Item, ctx: PassContext) -> Item:
         anchor: str | None = None
         anchor_at = -1
         for b in blocks:
-            frag = _fragment_skeleton(b)
-            if frag is not None and anchor is not None and is_subsequence(frag, anchor):
+            found = _fragment(b)
+            frag = found[0] if found is not None else None
+            if found is not None and anchor is not None and _contained(found[0], found[1], anchor):
                 ctx.count += 1
                 kept_tex = _single_formula(out[anchor_at])
                 new_tex = _single_formula(b)
