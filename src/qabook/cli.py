@@ -227,7 +227,9 @@ def print_summary(report: Report, console: Console) -> None:
 
 
 # Commands that live in their own modules: each module defines ``COMMANDS`` (click commands).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "qabook.audit.commands",
+)
 
 
 def _register() -> None:

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,10 @@ class Result:
     """A loaded document and what happened on the way."""
 
     document: Document
+    """The collection: one item per question, renditions resolved."""
     report: Report
-    extra: dict[str, Any] = field(default_factory=dict)
+    all_renditions: Document
+    """Every item of every rendition, repaired, before choosing (what ``check`` compares)."""
 
 
 _JSON_START_RE = re.compile(r'^\s*(?:\{\s*"|\[\s*[{\["\]])')
@@ -103,6 +105,7 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
     repairs: tuple[RepairResult, ...] = ()
     if options.repairs:
         doc, repairs = repair(doc)
+    repaired = doc
     try:
         doc, rendition_report = resolve(doc, options.rendition)
     except RenditionError as exc:
@@ -123,7 +126,7 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
         skipped_examples=reading.skipped,
         warnings=(decoded.warnings if decoded else ()) + reading.warnings + rendition_report.warnings,
     )
-    return Result(doc, report)
+    return Result(doc, report, repaired)
 
 
 def default_output(input_name: str) -> str:

@@ -1,0 +1,79 @@
+"""``qabook check`` and ``qabook verify``: printing and exit codes only; the work is in the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from qabook.formats import READERS
+from qabook.pipeline import Options, load
+from qabook.readers.base import InputError
+
+EXIT_OK, EXIT_REVIEW, EXIT_INPUT = 0, 1, 2
+
+
+def _fail(name: str, message: str) -> None:
+    click.echo(f"qabook: error: {name}: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _load(input_path: str, from_format: str | None):  # type: ignore[no-untyped-def]
+    if input_path == "-":
+        return load(sys.stdin.buffer.read(), "-", Options(reader=from_format))
+    path = Path(input_path)
+    if not path.exists():
+        raise InputError("no such file")
+    if path.is_dir():
+        raise InputError("is a folder, not a file")
+    return load(None, input_path, Options(reader=from_format), path=input_path)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+@click.command("check")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the review as JSON instead of tables.")
+@click.option("--html", "html_path", metavar="FILE.html", type=click.Path(dir_okay=False),
+              help="Also write the review as a self-contained HTML page.")
+@click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
+              help="Read INPUT as this format instead of recognising it by content.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def check_command(input_path: str, as_json: bool, html_path: str | None, from_format: str | None,
+                  debug: bool) -> None:
+    """Review a collection: numbering, missing headings, repeated questions, unanswered items,
+    skipped chat, and where renditions differ in words.
+
+    Exit code 0 when clean, 1 when something needs review, 2 for unusable input.
+    """
+    from qabook.audit.check import review
+    from qabook.audit.render import print_review, review_html
+
+    try:
+        result = _load(input_path, from_format)
+        rv = review(result)
+        if html_path:
+            _write_atomic(html_path, review_html(rv))
+    except (InputError, OSError) as exc:
+        if debug:
+            raise
+        _fail(input_path, str(exc) if isinstance(exc, InputError) else (exc.strerror or str(exc)))
+        return
+    if as_json:
+        click.echo(json.dumps(rv.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        from rich.console import Console
+
+        print_review(rv, Console(highlight=False, soft_wrap=True))
+    sys.exit(EXIT_REVIEW if rv.needs_review else EXIT_OK)
+
+
+COMMANDS = [check_command]
