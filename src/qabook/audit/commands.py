@@ -76,4 +76,63 @@ def check_command(input_path: str, as_json: bool, html_path: str | None, from_fo
     sys.exit(EXIT_REVIEW if rv.needs_review else EXIT_OK)
 
 
-COMMANDS = [check_command]
+@click.command("verify")
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.option("--source", "source_path", metavar="INPUT", required=True,
+              type=click.Path(dir_okay=False, allow_dash=True), help="The input OUTPUT was made from.")
+@click.option("--rendition", default="auto", show_default=True, metavar="auto|first|last|N",
+              help="The --rendition OUTPUT was converted with.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
+              help="Read INPUT as this format instead of recognising it by content.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def verify_command(output_path: str, source_path: str, rendition: str, as_json: bool,
+                   from_format: str | None, debug: bool) -> None:
+    """Prove that OUTPUT (DOCX, Markdown or JSON made by qabook, or edited since) still holds every
+    question and answer of INPUT, word for word and in order.
+
+    Lists each missing or changed item with a word diff. Exit code 0 when everything is there,
+    1 when something is missing or changed, 2 for unusable input.
+    """
+    from qabook.audit.verify import verify
+
+    current = output_path
+    try:
+        out = Path(output_path)
+        if not out.is_file():
+            raise InputError("no such file")
+        data = out.read_bytes()
+        current = source_path
+        if source_path == "-":
+            source = load(sys.stdin.buffer.read(), "-", Options(reader=from_format, rendition=rendition))
+        else:
+            if not Path(source_path).is_file():
+                raise InputError("no such file")
+            source = load(None, source_path, Options(reader=from_format, rendition=rendition), path=source_path)
+        current = output_path
+        result = verify(data, output_path, source.document, source_path)
+    except (InputError, OSError) as exc:
+        if debug:
+            raise
+        _fail(current, str(exc) if isinstance(exc, InputError) else (exc.strerror or str(exc)))
+        return
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        if result.ok:
+            click.echo(f"{output_path}: all {result.items} items of {source_path} are there, word for word.")
+        else:
+            click.echo(f"{output_path}: {len(result.problems)} of {result.items} items of {source_path} "
+                       f"are missing or changed ({result.verified} verified).")
+            for p in result.problems:
+                label = f"Q{p.number}" if p.number is not None else "item"
+                click.echo(f"  {label} {p.kind}: {p.question}")
+                for line in p.diff.splitlines():
+                    click.echo(f"      {line}")
+        if result.extra:
+            extra = ", ".join(f"Q{n}" if n is not None else "?" for n in result.extra)
+            click.echo(f"  note: the output also holds items not in the source: {extra}")
+    sys.exit(EXIT_OK if result.ok else EXIT_REVIEW)
+
+
+COMMANDS = [check_command, verify_command]
