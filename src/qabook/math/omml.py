@@ -605,18 +605,24 @@ def _nothing(c: _Omml, el: Element) -> str:
 
 
 def _mrow(c: _Omml, el: Element) -> str:
+    """A row; with ``fence`` operators at its ends (``\\left``/``\\right``, cases) a growing ``m:d``."""
     kids = list(el)
-    if len(kids) >= 2 and _is_fence_mo(kids[0]) and _is_fence_mo(kids[-1]):
+    opens = len(kids) >= 1 and _is_fence_mo(kids[0]) and kids[0].get("form") != "postfix"
+    closes = len(kids) >= 2 and _is_fence_mo(kids[-1]) and kids[-1].get("form") != "prefix"
+    if opens or closes:
+        begin = _text(kids[0]) if opens else ""
+        end = _text(kids[-1]) if closes else ""
+        inner = kids[1 if opens else 0:len(kids) - 1 if closes else len(kids)]
         parts: list[list[Element]] = [[]]
         sep = ""
-        for k in kids[1:-1]:
+        for k in inner:
             if _is_fence_mo(k):
                 sep = sep or _text(k)
                 parts.append([])
             else:
                 parts[-1].append(k)
         bodies = [c.row(p) for p in parts]
-        return c._d(_text(kids[0]), _text(kids[-1]), bodies, sep)
+        return c._d(begin, end, bodies, sep)
     return c.row(kids)
 
 
