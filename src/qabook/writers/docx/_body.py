@@ -18,6 +18,7 @@ import typing
 from typing import NamedTuple
 from urllib.parse import quote
 
+from qabook.math import MathError, tex_to_omml
 from qabook.model import (
     Block,
     BulletList,
@@ -51,7 +52,7 @@ from qabook.writers.docx._parts import (
     TEXT_WIDTH,
     ordered_hang,
 )
-from qabook.writers.docx._xml import R_NS, W_NS, XML_DECL, esc
+from qabook.writers.docx._xml import M_NS, R_NS, W_NS, XML_DECL, esc
 
 FLUSH_AT = 2048
 """Buffered pieces after which the body is written to the zip stream (checked per item)."""
@@ -277,7 +278,7 @@ class BodyWriter:
         """Write the whole part."""
         out = self._out
         out(XML_DECL)
-        out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}"><w:body>')
+        out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:m="{M_NS}"><w:body>')
         self._title_page(doc, date)
         self._toc(doc)
         number = 0
@@ -447,8 +448,13 @@ class BodyWriter:
                 out(f'<w:p>{p}<w:r><w:t xml:space="preserve">{esc(line)}</w:t></w:r></w:p>')
 
     def _math_block(self, block: MathBlock, ctx: _Ctx) -> None:
+        """A display formula: ``m:oMathPara`` alone in a Math Block paragraph (TeX if it fails)."""
         ppr = _ppr("MathBlock", left=ctx.left or None)
-        self._out(f"<w:p>{ppr}{_run(block.tex, _RPR[_MATH][0])}</w:p>")
+        try:
+            equation = tex_to_omml(block.tex, True)
+        except MathError:
+            equation = _run(block.tex, _RPR[_MATH][0])
+        self._out(f"<w:p>{ppr}{equation}</w:p>")
 
     def _quote(self, block: Quote, ctx: _Ctx) -> None:
         inner = _Ctx(ctx.left + QUOTE_INDENT, ctx.quote + 1, ctx.depth)
@@ -533,7 +539,12 @@ class BodyWriter:
             self._out(_run(node.text, _RPR[_CODE][fmt]))
 
     def _math(self, node: Math, fmt: int) -> None:
-        if node.tex:
+        """An inline formula: ``m:oMath`` in the paragraph (its TeX, styled, if it fails)."""
+        if not node.tex:
+            return
+        try:
+            self._out(tex_to_omml(node.tex, False))
+        except MathError:
             self._out(_run(node.tex, _RPR[_MATH][fmt]))
 
     def _link(self, node: Link, fmt: int) -> None:
