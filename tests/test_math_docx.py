@@ -230,3 +230,27 @@ def test_libreoffice_draws_the_equations(tmp_path: Path) -> None:
     assert "∏" in text or "Π" in text
     assert "√" in text
     assert "\\frac" not in text and "\\sum" not in text
+
+
+# ------------------------------------------------------------------ other corpus files
+
+_DOLLARS = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+
+
+def test_formulas_of_the_faq_corpus_file_convert_and_validate(corpus: Path) -> None:
+    """The FAQ file writes formulas with copy damage (``$\\(h_t\\)$``, ``$\\[...\\]$``)."""
+    path = corpus / "salvatorera-faq" / "FAQ.md"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    found = [(a or b, bool(a)) for a, b in _DOLLARS.findall(path.read_text(encoding="utf-8"))]
+    assert len(found) >= 50
+    fragments = []
+    for tex, display in found:
+        fragments.append(tex_to_omml(tex, display))  # raises MathError if one cannot be converted
+    items = tuple(
+        Item(i + 1, (Text("Q"),), (MathBlock(tex) if display else Paragraph((Math(tex),)),))
+        for i, (tex, display) in enumerate(found)
+    )
+    data = docx(Document("FAQ", "FAQ.md", (Section("S", items),)))
+    assert formulas_in(body(data)) == len(found)
+    assert validate_docx(data) == []

@@ -19,6 +19,11 @@ Output is deterministic: fixed zip member order, timestamps (1980-01-01), compre
 attributes; ids assigned in document order; no clock is read. The ``date`` argument alone puts a
 date on the title page and into ``docProps/core.xml``.
 
+Formulas become Office Math, equations Word shows and edits: an inline formula is an ``m:oMath``
+inside its paragraph, a display formula an ``m:oMathPara`` alone in a "Math Block" paragraph
+(:mod:`qabook.math` converts TeX -> MathML -> OMML, cached per formula). A formula that cannot be
+converted keeps its TeX, visibly, in the "Math TeX" character style; none is dropped.
+
 Every part validates against the ECMA-376 Transitional schemas (the tests check this); no Word
 extensions (``mc:Ignorable``, ``w14``) are used.
 """

@@ -18,7 +18,6 @@ import typing
 from typing import NamedTuple
 from urllib.parse import quote
 
-from qabook.math import MathError, tex_to_omml
 from qabook.model import (
     Block,
     BulletList,
@@ -179,6 +178,22 @@ class _Ctx(NamedTuple):
 
 
 _TOP = _Ctx(0, 0, 0)
+
+
+# ------------------------------------------------------------------ equations
+
+
+def _equation(tex: str, display: bool) -> str | None:
+    """The OMML of a formula (cached by :mod:`qabook.math`), or ``None`` when it cannot be converted.
+
+    qabook.math (and latex2mathml, ~80 ms to import) is loaded on the first formula only.
+    """
+    from qabook.math import MathError, tex_to_omml
+
+    try:
+        return tex_to_omml(tex, display)
+    except MathError:
+        return None
 
 
 # ------------------------------------------------------------------ text helpers
@@ -450,9 +465,8 @@ class BodyWriter:
     def _math_block(self, block: MathBlock, ctx: _Ctx) -> None:
         """A display formula: ``m:oMathPara`` alone in a Math Block paragraph (TeX if it fails)."""
         ppr = _ppr("MathBlock", left=ctx.left or None)
-        try:
-            equation = tex_to_omml(block.tex, True)
-        except MathError:
+        equation = _equation(block.tex, True)
+        if equation is None:
             equation = _run(block.tex, _RPR[_MATH][0])
         self._out(f"<w:p>{ppr}{equation}</w:p>")
 
@@ -542,10 +556,8 @@ class BodyWriter:
         """An inline formula: ``m:oMath`` in the paragraph (its TeX, styled, if it fails)."""
         if not node.tex:
             return
-        try:
-            self._out(tex_to_omml(node.tex, False))
-        except MathError:
-            self._out(_run(node.tex, _RPR[_MATH][fmt]))
+        equation = _equation(node.tex, False)
+        self._out(_run(node.tex, _RPR[_MATH][fmt]) if equation is None else equation)
 
     def _link(self, node: Link, fmt: int) -> None:
         target = _uri(node.target)
