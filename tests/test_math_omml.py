@@ -270,6 +270,10 @@ _case("mtr", "<mtable><mtr><mtd><mi>x</mi></mtd></mtr></mtable>",
       lambda t: _check_single_cell(t))
 _case("mtd", "<mtable><mtr><mtd><mi>x</mi></mtd></mtr></mtable>",
       lambda t: _check_single_cell(t))
+_case("maligngroup", "<mtable><mtr><mtd><maligngroup/><mi>x</mi></mtd></mtr></mtable>",
+      lambda t: _check_single_cell(t))
+_case("malignmark", "<mtable><mtr><mtd><mi>x</mi><malignmark/></mtd></mtr></mtable>",
+      lambda t: _check_single_cell(t))
 _case("mlabeledtr", "<mtable><mlabeledtr><mtd><mtext>(1)</mtext></mtd><mtd><mi>x</mi></mtd></mlabeledtr>"
       "</mtable>", _mlabeledtr)
 _case("semantics", "<semantics><mi>x</mi><annotation encoding='application/x-tex'>x</annotation>"
@@ -305,9 +309,10 @@ def test_element(element: str) -> None:
     check(convert(body))
 
 
-def test_unknown_element_is_an_error() -> None:
-    with pytest.raises(MathError, match="mblink"):
-        mathml_to_omml(f'<math xmlns="{MML}"><mblink/></math>')
+@pytest.mark.parametrize("element", ["mblink", "mstack", "mlongdiv"])
+def test_unknown_element_is_an_error(element: str) -> None:
+    with pytest.raises(MathError, match=element):
+        mathml_to_omml(f'<math xmlns="{MML}"><{element}/></math>')
 
 
 # ------------------------------------------------------------------ row constructs (from TeX)

@@ -842,13 +842,17 @@ HANDLERS: dict[str, Handler] = {
     "mtr": _math,
     "mlabeledtr": _math,
     "mtd": _math,
+    "maligngroup": _nothing,
+    "malignmark": _nothing,
     # semantics and actions
     "semantics": _semantics,
     "annotation": _nothing,
     "annotation-xml": _nothing,
     "maction": _first_child,
 }
-"""MathML element name -> function writing its OMML. Every element the converter meets is here."""
+"""MathML element name -> function writing its OMML. latex2mathml emits only elements listed here;
+MathML's elementary-math layout (``mstack``, ``mlongdiv``, ``msgroup``, ``msrow``, ``mscarries``,
+``mscarry``, ``msline``) has no OMML counterpart and raises :class:`MathError` (the TeX is kept)."""
 
 
 # ------------------------------------------------------------------ public API
