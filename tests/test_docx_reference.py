@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import shutil
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from qabook.model import Block, BulletList, CodeBlock, Item, MathBlock, OrderedList, Paragraph, Quote, Table, plain_text
+from qabook.model import (
+    Block, BulletList, CodeBlock, Emphasis, Inline, Item, Link, Math, MathBlock, OrderedList, Paragraph, Quote,
+    Strong, Table, plain_text,
+)
 from qabook.readers import transcript
 from qabook.repair import repair
 from qabook.words import text_words
@@ -21,26 +25,38 @@ from tests.ooxml import validate_docx
 docx_reader = pytest.importorskip("docx")
 
 
+def _no_math(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """The inlines without their formulas (equations are not text python-docx reads back)."""
+    out: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, Math):
+            continue
+        if isinstance(node, (Strong, Emphasis, Link)):
+            node = dataclasses.replace(node, children=_no_math(node.children))
+        out.append(node)
+    return tuple(out)
+
+
 def _flat(blocks: tuple[Block, ...]) -> list[str]:
-    """Every word of the blocks as plain text (formulas as their TeX, code as written)."""
+    """Every word of the blocks as plain text (formulas left out, code as written)."""
     parts: list[str] = []
 
     def walk(bs: tuple[Block, ...]) -> None:
         for b in bs:
             if isinstance(b, Paragraph):
-                parts.append(plain_text(b.inlines))
+                parts.append(plain_text(_no_math(b.inlines)))
             elif isinstance(b, (BulletList, OrderedList)):
                 for li in b.items:
                     walk(li.blocks)
             elif isinstance(b, CodeBlock):
                 parts.append(b.text)
             elif isinstance(b, MathBlock):
-                parts.append(b.tex)
+                pass
             elif isinstance(b, Quote):
                 walk(b.blocks)
             elif isinstance(b, Table):
-                parts.extend(plain_text(c) for c in b.header)
-                parts.extend(plain_text(c) for row in b.rows for c in row)
+                parts.extend(plain_text(_no_math(c)) for c in b.header)
+                parts.extend(plain_text(_no_math(c)) for row in b.rows for c in row)
 
     walk(blocks)
     return text_words("\n".join(parts))
@@ -118,3 +134,21 @@ def test_libreoffice_converts_reference_docx_to_pdf(reference_docx: bytes, tmp_p
         text = subprocess.run(["pdftotext", "-l", "3", str(pdf), "-"], capture_output=True).stdout.decode()
         assert "370 questions" in text and "Contents" in text
         assert "1. What is a Transformer?" in text
+
+
+def test_answer_words_and_formula_symbols_read_back_from_the_docx(reference_bytes: bytes, reference,  # type: ignore[no-untyped-def]
+                                                                   reference_docx: bytes) -> None:
+    """Equations included: each Word equation shows the symbols of its rendition's formula."""
+    from qabook.audit.verify import block_tokens, read_docx
+
+    repaired, _ = repair(transcript.read(reference_bytes.decode(), "ref.txt").document)
+    renditions = {(it.number, it.origin.rendition): it for it in repaired.items()}
+    found = read_docx(reference_docx)
+    assert [f.number for f in found] == list(range(1, 371))
+    formulas = 0
+    for got, item in zip(found, reference.document.items()):
+        source = renditions[(item.number, item.origin.rendition)]
+        want = tuple(block_tokens(source.answer))
+        assert got.answer == want, f"Q{item.number}"
+        formulas += sum(1 for t in want if t.startswith("⟨"))
+    assert formulas >= 50

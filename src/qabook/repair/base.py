@@ -31,21 +31,39 @@ class PassContext:
 
 
 def map_sequences(blocks: tuple[Block, ...], fn: BlockSeqFn) -> tuple[Block, ...]:
-    """Apply ``fn`` to every block sequence, innermost first: list items and quotes, then ``blocks``."""
+    """Apply ``fn`` to every block sequence, innermost first: list items and quotes, then ``blocks``.
+
+    Unchanged nodes are kept as the same objects (and an unchanged sequence is returned as is),
+    so a pass that finds nothing to do costs a walk, not a copy.
+    """
     inner: list[Block] = []
+    changed = False
     for b in blocks:
+        nb: Block = b
         if isinstance(b, (BulletList, OrderedList)):
-            b = replace(b, items=tuple(ListItem(map_sequences(li.blocks, fn)) for li in b.items))
+            items = []
+            for li in b.items:
+                inner_blocks = map_sequences(li.blocks, fn)
+                items.append(li if inner_blocks is li.blocks else ListItem(inner_blocks))
+            if any(a is not c for a, c in zip(items, b.items)):
+                nb = replace(b, items=tuple(items))
         elif isinstance(b, Quote):
-            b = Quote(map_sequences(b.blocks, fn))
-        inner.append(b)
-    return fn(tuple(inner))
+            inner_blocks = map_sequences(b.blocks, fn)
+            if inner_blocks is not b.blocks:
+                nb = Quote(inner_blocks)
+        changed = changed or nb is not b
+        inner.append(nb)
+    seq = tuple(inner) if changed else blocks
+    out = fn(seq)
+    if len(out) == len(seq) and all(a is c for a, c in zip(out, seq)):
+        return seq
+    return out
 
 
 def on_answer(item: Item, fn: BlockSeqFn) -> Item:
     """The item with ``fn`` applied to every block sequence of its answer."""
     answer = map_sequences(item.answer, fn)
-    return item if answer == item.answer else replace(item, answer=answer)
+    return item if answer is item.answer else replace(item, answer=answer)
 
 
 TextFn = Callable[[str], str]
@@ -56,31 +74,52 @@ def map_text(item: Item, fn: TextFn) -> Item:
 
     def inl(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
         out: list[Inline] = []
+        changed = False
         for n in nodes:
+            m: Inline = n
             if isinstance(n, Text):
-                n = Text(fn(n.text))
+                text = fn(n.text)
+                if text != n.text:
+                    m = Text(text)
             elif isinstance(n, (Strong, Emphasis, Link)):
-                n = replace(n, children=inl(n.children))
-            out.append(n)
-        return tuple(out)
+                kids = inl(n.children)
+                if kids is not n.children:
+                    m = replace(n, children=kids)
+            changed = changed or m is not n
+            out.append(m)
+        return tuple(out) if changed else nodes
 
     def blk(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         out: list[Block] = []
+        changed = False
         for b in blocks:
+            nb: Block = b
             if isinstance(b, Paragraph):
-                b = Paragraph(inl(b.inlines))
+                inlines = inl(b.inlines)
+                if inlines is not b.inlines:
+                    nb = Paragraph(inlines)
             elif isinstance(b, (BulletList, OrderedList)):
-                b = replace(b, items=tuple(ListItem(blk(li.blocks)) for li in b.items))
+                items = []
+                for li in b.items:
+                    inner = blk(li.blocks)
+                    items.append(li if inner is li.blocks else ListItem(inner))
+                if any(a is not c for a, c in zip(items, b.items)):
+                    nb = replace(b, items=tuple(items))
             elif isinstance(b, Quote):
-                b = Quote(blk(b.blocks))
+                inner = blk(b.blocks)
+                if inner is not b.blocks:
+                    nb = Quote(inner)
             elif isinstance(b, Table):
-                b = Table(tuple(inl(c) for c in b.header),
-                          tuple(tuple(inl(c) for c in row) for row in b.rows))
-            out.append(b)
-        return tuple(out)
+                header = tuple(inl(c) for c in b.header)
+                rows = tuple(tuple(inl(c) for c in row) for row in b.rows)
+                if header != b.header or rows != b.rows:
+                    nb = Table(header, rows)
+            changed = changed or nb is not b
+            out.append(nb)
+        return tuple(out) if changed else blocks
 
     question = inl(item.question)
     answer = blk(item.answer)
-    if question == item.question and answer == item.answer:
+    if question is item.question and answer is item.answer:
         return item
     return replace(item, question=question, answer=answer)

@@ -167,8 +167,14 @@ def split_repeat(tex: str) -> str | None:
     return max(parts, key=richness)  # max keeps the first of equals
 
 
+def _has_math(p: Paragraph) -> bool:
+    return any(isinstance(n, Math) for n in p.inlines)
+
+
 def run(item: Item, ctx: PassContext) -> Item:
     def fix(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        if not any(isinstance(b, MathBlock) or (isinstance(b, Paragraph) and _has_math(b)) for b in blocks):
+            return blocks
         out: list[Block] = []
         anchor: str | None = None
         anchor_at = -1
