@@ -262,3 +262,11 @@ def test_math_copies_bare_glyph_lines_in_layout_order() -> None:
 def test_math_copies_keep_a_reordered_formula_written_with_dollars() -> None:
     out, ctx = _run(math_copies, "$$a = b + c$$\n\n$$c = a + b$$\n")
     assert len(out) == 2
+
+
+def test_math_copies_glyph_line_with_words_the_formula_prints() -> None:
+    src = ("$F1 = 2 \\cdot \\frac{\\text{precision} \\cdot \\text{recall}}{\\text{precision} + \\text{recall}}$\n\n"
+           "precision · recall\n\nPrecision = correct positives / predicted positives.\n")
+    out, ctx = _run(math_copies, src)
+    assert len(out) == 2 and ctx.count == 1
+    assert out[1] == Paragraph((Text("Precision = correct positives / predicted positives."),))

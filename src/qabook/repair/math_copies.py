@@ -97,11 +97,13 @@ def _glyph_token(token: str) -> bool:
     ) and not token.endswith((".", ":", "?", "!"))
 
 
-def _fragment(b: Block) -> tuple[str, bool] | None:
+def _fragment(b: Block, words: frozenset[str] = frozenset()) -> tuple[str, bool] | None:
     """(skeleton, loose) for a block that may be a copy or a piece of a formula, else None.
 
     ``loose`` marks lines of bare glyphs (no ``$``): their characters come in the order of the
-    rendered layout, so they are checked as a bag of characters, not as a subsequence.
+    rendered layout, so they are checked as a bag of characters, not as a subsequence. ``words``
+    are the words the anchor formula prints as text (``\text{precision}``): a glyph copy shows
+    them too, so they may appear among the glyphs.
     """
     if isinstance(b, MathBlock):
         return skeleton(b.tex), False
@@ -116,7 +118,7 @@ def _fragment(b: Block) -> tuple[str, bool] | None:
             if _BARE_TOKEN_RE.match(text):
                 return skeleton(text), False
             tokens = text.split()
-            if tokens and all(_glyph_token(t) for t in tokens):
+            if tokens and all(_glyph_token(t) or t in words for t in tokens):
                 return skeleton(text), True
     return None
 
@@ -167,6 +169,16 @@ def split_repeat(tex: str) -> str | None:
     return max(parts, key=richness)  # max keeps the first of equals
 
 
+_TEXT_ARG_RE = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\{([^{}]*)\}")
+
+
+def _text_words(b: Block) -> frozenset[str]:
+    """Words a block's formulas print as text (``\text{precision}`` -> ``precision``)."""
+    texs = [b.tex] if isinstance(b, MathBlock) else [
+        n.tex for n in b.inlines if isinstance(n, Math)] if isinstance(b, Paragraph) else []
+    return frozenset(w for tex in texs for arg in _TEXT_ARG_RE.findall(tex) for w in arg.split())
+
+
 def _has_math(p: Paragraph) -> bool:
     return any(isinstance(n, Math) for n in p.inlines)
 
@@ -177,9 +189,10 @@ def run(item: Item, ctx: PassContext) -> Item:
             return blocks
         out: list[Block] = []
         anchor: str | None = None
+        anchor_words: frozenset[str] = frozenset()
         anchor_at = -1
         for b in blocks:
-            found = _fragment(b)
+            found = _fragment(b, anchor_words)
             frag = found[0] if found is not None else None
             if found is not None and anchor is not None and _contained(found[0], found[1], anchor):
                 ctx.count += 1
@@ -199,6 +212,7 @@ def run(item: Item, ctx: PassContext) -> Item:
                 ctx.note(f"kept a formula that may be a damaged copy: {frag!r}")
             out.append(b)
             anchor = _anchor_skeleton(b)
+            anchor_words = _text_words(b)
             anchor_at = len(out) - 1
         return tuple(out)
 
