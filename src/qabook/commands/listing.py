@@ -1,0 +1,146 @@
+"""``qabook list INPUT``: the conversations (sections) an input holds, with their item counts.
+
+A chat-app export holds hundreds of conversations; this shows what is in it before converting
+(a table, or ``--json``). :func:`select_sections` picks sections by title and date, for commands
+that convert only some of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from qabook.formats import READERS
+from qabook.model import Document, Section
+from qabook.readers.base import InputError
+
+_DATE_RE = re.compile(r"\((\d{4}-\d{2}-\d{2})(?:, [^)]*)?\)(?: #\d+)?$")
+
+
+def section_date(section: Section) -> dt.date | None:
+    """The date a section's title ends with ("Title (2024-06-01)"), if any."""
+    m = _DATE_RE.search(section.title)
+    if not m:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+
+
+def select_sections(doc: Document, pattern: str | None = None, since: dt.date | None = None,
+                    until: dt.date | None = None) -> Document:
+    """The document with only the sections whose title matches and whose date is in range.
+
+    ``pattern`` matches titles case-insensitively: as a shell pattern when it holds ``*``, ``?``
+    or ``[``, else as a substring. ``since``/``until`` are inclusive; with either, sections
+    without a date are left out.
+    """
+    def keep(s: Section) -> bool:
+        if pattern:
+            title = s.title.casefold()
+            pat = pattern.casefold()
+            if any(c in pat for c in "*?["):
+                if not fnmatch.fnmatchcase(title, pat):
+                    return False
+            elif pat not in title:
+                return False
+        if since or until:
+            day = section_date(s)
+            if day is None or (since and day < since) or (until and day > until):
+                return False
+        return True
+
+    return replace(doc, sections=tuple(s for s in doc.sections if keep(s)))
+
+
+def listing(doc: Document) -> list[dict[str, Any]]:
+    """One row per section: index, title, date, items, answered."""
+    rows = []
+    for i, s in enumerate(doc.sections, start=1):
+        day = section_date(s)
+        rows.append({
+            "index": i,
+            "title": s.title,
+            "date": day.isoformat() if day else None,
+            "items": len(s.items),
+            "answered": sum(1 for it in s.items if it.status == "answered"),
+        })
+    return rows
+
+
+def _fail(name: str, message: str) -> NoReturn:
+    click.echo(f"qabook: error: {name}: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("list")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
+              help="Read INPUT as this format instead of recognising it by content.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def list_command(input_path: str, as_json: bool, from_format: str | None, debug: bool) -> None:
+    """List the conversations (sections) in INPUT with their item counts.
+
+    INPUT is any file qabook converts (a chat-app export, a transcript, qabook Markdown or JSON),
+    or '-' for standard input.
+    """
+    from qabook.pipeline import Options, load
+
+    name = input_path
+    try:
+        options = Options(repairs=False, reader=from_format)
+        if name == "-":
+            result = load(sys.stdin.buffer.read(), name, options)
+        else:
+            path = Path(name)
+            if not path.exists():
+                raise InputError("no such file")
+            result = load(None, name, options, path=name)
+    except InputError as exc:
+        if debug:
+            raise
+        _fail(name, str(exc))
+    except OSError as exc:
+        if debug:
+            raise
+        _fail(exc.filename or name, exc.strerror or str(exc))
+    doc = result.document
+    rows = listing(doc)
+    if as_json:
+        out = {
+            "source": result.report.source,
+            "reader": result.report.reader,
+            "title": doc.title,
+            "sections": rows,
+            "items": sum(r["items"] for r in rows),
+            "answered": sum(r["answered"] for r in rows),
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    table = Table(title=f"{doc.title} — {result.report.reader}", title_justify="left", header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("Section")
+    table.add_column("Items", justify="right")
+    table.add_column("Answered", justify="right")
+    for r in rows:
+        table.add_row(str(r["index"]), r["title"], str(r["items"]), str(r["answered"]))
+    console.print(table)
+    console.print(f"{len(rows)} section(s), {sum(r['items'] for r in rows)} item(s), "
+                  f"{sum(r['answered'] for r in rows)} answered")
+
+
+COMMANDS = [list_command]
