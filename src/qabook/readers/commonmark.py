@@ -1,9 +1,12 @@
 """CommonMark (+ GFM tables, strikethrough, ``$``/``$$`` math) text to model blocks.
 
 Readers split their input into questions and answers by their own rules, then hand each answer's
-text to :func:`parse_blocks`. Parsing is done by markdown-it-py with the dollarmath plugin from
-mdit-py-plugins; this module only walks its typed token stream and builds model nodes, so every
-Markdown subtlety (lazy continuation, list tightness, fences, escapes) is the parser's, not ours.
+text to :func:`parse_blocks`, which uses the fast pulldown-cmark parser
+(:mod:`qabook.readers.pulldown`). Readers that need a whole document's structure walk
+markdown-it-py's typed tokens (with the dollarmath plugin from mdit-py-plugins) through
+:func:`parser` and :func:`blocks_from_tokens`; both paths build the same model from the same text,
+so every Markdown subtlety (lazy continuation, list tightness, fences, escapes) is a parser's, not
+ours.
 
 Markdown headings inside an answer become bold paragraphs: an answer has no outline of its own in
 the model, and the words are kept.
@@ -19,6 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from qabook.readers import pulldown
 from qabook.model import (
     Block,
     BulletList,
@@ -56,18 +60,20 @@ def parser() -> MarkdownIt:
 
 
 def parse_blocks(text: str) -> tuple[Block, ...]:
-    """Parse Markdown text into model blocks."""
-    tokens = parser().parse(text)
-    blocks, _ = blocks_from_tokens(tokens, 0, None)
-    return tuple(blocks)
+    """Parse Markdown text into model blocks (with the fast parser, :mod:`qabook.readers.pulldown`)."""
+    return pulldown.parse_blocks(text)
 
 
 def parse_inlines(text: str) -> tuple[Inline, ...]:
     """Parse one line of Markdown into inlines (block syntax is not interpreted)."""
-    tokens = parser().parseInline(text)
-    if not tokens:
-        return ()
-    return tuple(inlines_from_tokens(tokens[0].children or []))
+    return pulldown.parse_inlines(text)
+
+
+def parse_blocks_markdown_it(text: str) -> tuple[Block, ...]:
+    """Parse Markdown text into model blocks with markdown-it-py (for readers that walk its tokens)."""
+    tokens = parser().parse(text)
+    blocks, _ = blocks_from_tokens(tokens, 0, None)
+    return tuple(blocks)
 
 
 def blocks_from_tokens(tokens: Sequence[Token], i: int, close: str | None) -> tuple[list[Block], int]:
