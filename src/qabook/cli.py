@@ -229,6 +229,7 @@ def print_summary(report: Report, console: Console) -> None:
 # Commands that live in their own modules: each module defines ``COMMANDS`` (click commands).
 COMMAND_MODULES: tuple[str, ...] = (
     "qabook.audit.commands",
+    "qabook.study.commands",
 )
 
 

@@ -8,6 +8,7 @@ reads it. Writers are chosen by the output file's extension.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
@@ -89,6 +90,15 @@ def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> Non
     docx.write(doc, out, date=date)
 
 
+def _lazy_writer(module: str, function: str = "write") -> WriteFn:
+    """A writer imported on first use, so a command pays only for the formats it writes."""
+
+    def write(doc: model.Document, out: BinaryIO, date: dt.date | None) -> None:
+        getattr(importlib.import_module(module), function)(doc, out, date)
+
+    return write
+
+
 READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
     ReaderFormat("markdown", "Markdown with numbered question headings (### 1. …)",
@@ -101,6 +111,14 @@ WRITERS: tuple[WriterFormat, ...] = (
     WriterFormat("docx", "Word document", (".docx",), _write_docx),
     WriterFormat("markdown", "Markdown (CommonMark + GFM, $ math)", (".md", ".markdown"), _write_markdown),
     WriterFormat("json", "qabook model JSON (versioned; see docs/model.md)", (".json",), _write_json),
+    WriterFormat("html", "one self-contained HTML page: contents, collapsible answers, search, MathML",
+                 (".html", ".htm"), _lazy_writer("qabook.writers.html")),
+    WriterFormat("anki", "Anki deck package: a note per item, a subdeck per section", (".apkg",),
+                 _lazy_writer("qabook.writers.anki")),
+    WriterFormat("csv", "CSV for Anki's text import and Quizlet (question, HTML answer, tags)", (".csv",),
+                 _lazy_writer("qabook.writers.csv", "write_csv")),
+    WriterFormat("tsv", "tab-separated text for Anki's text import and Quizlet (question, HTML answer, tags)",
+                 (".tsv",), _lazy_writer("qabook.writers.csv", "write_tsv")),
 )
 
 
