@@ -230,6 +230,7 @@ def print_summary(report: Report, console: Console) -> None:
 COMMAND_MODULES: tuple[str, ...] = (
     "qabook.audit.commands",
     "qabook.study.commands",
+    "qabook.commands.listing",
 )
 
 

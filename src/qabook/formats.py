@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
 from qabook import model
+from qabook.readers import chatgpt as chatgpt_reader
+from qabook.readers import claude as claude_reader
+from qabook.readers import gemini as gemini_reader
 from qabook.readers import markdown as markdown_reader
 from qabook.readers import transcript
 from qabook.readers.base import InputError, Reading
@@ -105,6 +108,12 @@ READERS: tuple[ReaderFormat, ...] = (
                  *_text_format(markdown_reader)),
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
                  *_text_format(transcript)),
+    ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",
+                 chatgpt_reader.sniff, chatgpt_reader.read),
+    ReaderFormat("claude", "Claude's data export: conversations.json or the ZIP",
+                 claude_reader.sniff, claude_reader.read),
+    ReaderFormat("gemini", "Gemini in Google Takeout: My Activity JSON or HTML, or the ZIP",
+                 gemini_reader.sniff, gemini_reader.read),
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
