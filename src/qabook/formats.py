@@ -104,8 +104,14 @@ def _lazy_writer(module: str, function: str = "write") -> WriteFn:
 
 READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
-    ReaderFormat("markdown", "Markdown with numbered question headings (### 1. …)",
+    ReaderFormat("markdown", "Markdown Q&A: question headings (### 1. …), **bold questions?**, <details> blocks, "
+                 "numbered questions with - Answer:, **Q:**/**A:**, question/answer tables",
                  *_text_format(markdown_reader)),
+    ReaderFormat("docx", "a Word document holding Q&A (question headings, numbered questions, Answer: "
+                 "paragraphs, bold questions, question/answer tables), qabook's own DOCX too",
+                 lambda source: importlib.import_module("qabook.readers.docx").sniff(source)
+                 if source.head().startswith(b"PK\x03\x04") else 0,
+                 lambda source, title: importlib.import_module("qabook.readers.docx").read(source, title)),
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
                  *_text_format(transcript)),
     ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",

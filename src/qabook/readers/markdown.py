@@ -1,125 +1,896 @@
-"""Markdown whose questions are numbered headings (``### 12. What is …?``).
+"""Markdown Q&A, as qabook writes it and as people write it.
 
-This is the layout qabook's own Markdown writer produces, and a common one in hand-written notes:
-a heading whose text starts with a number and ``.`` or ``)`` is a question, and so is any other
-heading of the level most numbered questions use; the first level-1 heading before any question
-is the title; headings above the questions' level open sections, and headings below it belong to
-the answer they sit in. An answer is every block up to the next question or section heading.
-The whole file is parsed once by markdown-it-py
-(through :mod:`qabook.readers.commonmark`); this module only walks the top-level tokens.
+The file is parsed once by markdown-it-py (through :mod:`qabook.readers.commonmark`) and cut into
+its top-level blocks (*units*: a heading, a paragraph, a list, a table, an HTML block, …). Which
+units are questions depends on the file's *layout*; each layout is one function below that walks
+the units and tells a :class:`Builder` where questions, answers and section headings are:
+
+``headings``
+    Questions are headings: numbered (``### 12. What is …?``, ``#### 1) …``, ``# Q1. …`` with an
+    ``Ans:`` paragraph), or unnumbered at the level most question-like headings use (topic headings
+    above them). This is what qabook's Markdown writer produces, so its output reads back into the
+    same items. Headings below the questions' level belong to the answer they sit in.
+``details``
+    ``<details><summary>Question?</summary> answer </details>`` blocks; everything inside a block,
+    headings too, is the answer.
+``answer-lists``
+    A numbered list item (``1. **Q**``, ``1. Q``) or a paragraph ``**1.** Q`` holding the question,
+    then a bullet ``- Answer:`` whose nested blocks are the answer.
+``qa-labels``
+    ``**Q:** question`` then ``**A:** answer`` (in the same paragraph or the next).
+``table``
+    A table with question and answer columns; a row is an item.
+``bold``
+    A paragraph that is all bold and reads as a question (ends with "?" or with a difficulty emoji
+    such as 👶 ⭐️ 🚀), the answer up to the next one.
+
+Every layout counts its questions cheaply first; the one that finds the most (the more specific on
+ties) reads the file. In every layout, headings outside answers open sections and the first
+level-1 heading before the questions is the title. What is not part of an item is skipped and
+reported (a table of contents that repeats the questions is named as one). A question whose answer
+is missing or a placeholder ("Answer here", "!", "TBD") stays in the model as ``unanswered`` and is
+reported, never counted as answered.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from markdown_it.token import Token
 
-from qabook.model import Document, Inline, Item, Origin, Section, Text
+from qabook.model import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Inline,
+    Item,
+    LineBreak,
+    Link,
+    Math,
+    OrderedList,
+    Origin,
+    Paragraph,
+    Rule,
+    Section,
+    Strong,
+    Table,
+    Text,
+    plain_text,
+)
+from qabook.readers import _html
 from qabook.readers.base import InputError, Reading, Skipped
-from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parser
+from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse_blocks, parser
 
 NAME = "markdown"
 
-_QUESTION_RE = re.compile(r"^(?P<num>\d{1,6})[.)]\s+(?P<rest>\S.*)$", re.DOTALL)
+_NUMBERED_RE = re.compile(
+    r"^(?:(?P<num>\d{1,6})[.)]|Q(?:uestion)?\s*(?P<qnum>\d{1,6})\s*[.):])\s+(?P<rest>\S.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_NUMBER_ONLY_RE = re.compile(
+    r"^(?:(?P<num>\d{1,6})[.)]|Q(?:uestion)?\s*(?P<qnum>\d{1,6})\s*[.):])\s+$", re.IGNORECASE)
+_Q_LABEL_RE = re.compile(r"^Q\s*[:.]\s+")
+_ANSWER_LABEL_RE = re.compile(r"^\s*(?:Ans(?:wer)?|A)\s*[:：]\s*", re.IGNORECASE)
+_LONG_ANSWER_LABEL_RE = re.compile(r"^\s*Ans(?:wer)?\s*[:：]\s*", re.IGNORECASE)
+_LABEL_ONLY_RE = re.compile(r"^\s*(?:Ans(?:wer)?|A)\s*[:：.]?\s*$", re.IGNORECASE)
+_Q_STRONG_RE = re.compile(r"^\s*Q(?:uestion)?\s*(?P<num>\d{1,6})?\s*[:.]?\s*$", re.IGNORECASE)
+_Q_TEXT_RE = re.compile(r"^\s*Q(?:uestion)?\s*(?P<num>\d{1,6})?\s*:\s+", re.IGNORECASE)
+_A_STRONG_RE = re.compile(r"^\s*A(?:nswer)?\s*\d{0,6}\s*[:.]?\s*$", re.IGNORECASE)
+_A_TEXT_RE = re.compile(r"(?:^|\s)A(?:nswer)?\s*:\s*")
+_BOLD_NUMBER_RE = re.compile(r"^\s*(?P<num>\d{1,6})\s*[.)]\s*$")
+_ANSWER_WORD_RE = re.compile(r"^\s*Answers?\s*(?:[:：.-]|$)\s*", re.IGNORECASE)
+_PLACEHOLDER_RE = re.compile(
+    r"^[\W_]*(?:(?:the\s+)?answer(?:\s+(?:goes\s+)?here)?|tbd|tba|todo|to\s+do|coming\s+soon|wip|n/?a|"
+    r"work\s+in\s+progress)?[\W_]*$",
+    re.IGNORECASE,
+)
+_QUESTION_HEADER = {"q", "question", "questions", "query", "prompt", "frage", "pregunta", "question text"}
+_ANSWER_HEADER = {"a", "answer", "answers", "response", "reply", "antwort", "respuesta", "solution"}
+_NUMBER_HEADER = {"#", "no", "no.", "n", "nr", "num", "number", "id", "s.no", "sl", "sl.no", "sr", "sr.no"}
+_INVISIBLE = {"\u200d", "\u200c", "\ufe0f", "\ufe0e", "\u200b", "\u2060"}
 
 
-def sniff(text: str) -> int:
-    """Confidence that this is Markdown with numbered question headings."""
-    head = text[:200_000]
-    questions = len(re.findall(r"(?m)^#{1,6}\s+\d{1,6}[.)]\s+\S", head))
-    return 70 if questions >= 2 else (30 if questions == 1 else 0)
+# --------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One top-level block of the file and its tokens (open to close)."""
+
+    kind: str
+    """The token type without ``_open``: heading, paragraph, bullet_list, table, html_block, hr, …"""
+    tokens: Sequence[Token]
+    line: int
+    """1-based first line."""
+    end: int
+    """1-based last line."""
+
+    @property
+    def level(self) -> int:
+        """A heading's level (1–6); 0 for anything else."""
+        return int(self.tokens[0].tag[1]) if self.kind == "heading" else 0
+
+    @property
+    def raw(self) -> str:
+        """The Markdown text of a heading or paragraph; an HTML block's HTML."""
+        if self.kind in ("heading", "paragraph"):
+            return self.tokens[1].content
+        return self.tokens[0].content
+
+    def inlines(self) -> tuple[Inline, ...]:
+        """A heading's or paragraph's inlines."""
+        return tuple(inlines_from_tokens(self.tokens[1].children or []))
+
+    def blocks(self) -> list[Block]:
+        """The unit as model blocks (a heading becomes a bold paragraph)."""
+        return blocks_from_tokens(self.tokens, 0, None)[0]
+
+    def first_text(self) -> str:
+        """The first line of text in the unit, for reports."""
+        for tok in self.tokens:
+            if tok.type in ("inline", "html_block", "fence", "code_block") and tok.content.strip():
+                return tok.content.strip().split("\n")[0][:120]
+        return self.kind.replace("_", " ")
+
+
+def _units(tokens: Sequence[Token]) -> list[_Unit]:
+    units: list[_Unit] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        end = i + 1
+        if tok.nesting == 1:
+            while end < n and not (tokens[end].level == tok.level and tokens[end].nesting == -1):
+                end += 1
+            end += 1
+        line = tok.map[0] + 1 if tok.map else 0
+        last = tok.map[1] if tok.map else line
+        units.append(_Unit(tok.type.removesuffix("_open"), tokens[i:end], line, max(last, line)))
+        i = end
+    return units
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _visible_tail(text: str, count: int = 3) -> str:
+    chars = [c for c in text.rstrip() if c not in _INVISIBLE and not c.isspace()]
+    return "".join(chars[-count:])
+
+
+def _is_emoji(ch: str) -> bool:
+    return unicodedata.category(ch) == "So" and ord(ch) >= 0x2190
+
+
+def looks_like_question(text: str) -> bool:
+    """Ends with "?" or with a difficulty emoji (👶 ⭐️ 🚀, zero-width joiners ignored)."""
+    tail = _visible_tail(text)
+    return "?" in tail or "？" in tail or any(_is_emoji(c) for c in tail)
+
+
+def _trim(inlines: Sequence[Inline]) -> tuple[Inline, ...]:
+    """Outer white space and line breaks removed."""
+    nodes = list(inlines)
+    while nodes and (isinstance(nodes[0], LineBreak) or (isinstance(nodes[0], Text) and not nodes[0].text.strip())):
+        nodes.pop(0)
+    while nodes and (isinstance(nodes[-1], LineBreak) or (isinstance(nodes[-1], Text) and not nodes[-1].text.strip())):
+        nodes.pop()
+    if nodes and isinstance(nodes[0], Text):
+        nodes[0] = Text(nodes[0].text.lstrip())
+    if nodes and isinstance(nodes[-1], Text):
+        nodes[-1] = Text(nodes[-1].text.rstrip())
+    return tuple(nodes)
+
+
+def _unwrap_strong(inlines: Sequence[Inline]) -> tuple[Inline, ...] | None:
+    """The children of a run that is all bold (``**…**``), else None."""
+    nodes = _trim(inlines)
+    if len(nodes) == 1 and isinstance(nodes[0], Strong):
+        return _trim(nodes[0].children)
+    return None
+
+
+def split_number(question: Sequence[Inline]) -> tuple[int | None, tuple[Inline, ...]]:
+    """``12. What…`` / ``Q12: What…`` as (12, "What…"); other questions keep no number."""
+    first = question[0] if question else None
+    if isinstance(first, Text):
+        m = _NUMBERED_RE.match(first.text)
+        bare = _NUMBER_ONLY_RE.match(first.text) if m is None and len(question) > 1 else None
+        if bare is not None:  # "12. " then a formatted question ("12. `x` is …")
+            return int(bare.group("num") or bare.group("qnum")), _trim(question[1:])
+        if m:
+            number = int(m.group("num") or m.group("qnum"))
+            rest = _Q_LABEL_RE.sub("", m.group("rest"))
+            return number, (Text(rest),) + tuple(question[1:])
+    return None, tuple(question)
+
+
+def _drop_edge_stars(question: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Asterisks left over from broken bold markup (``****Question``) are not words."""
+    nodes = list(question)
+    if nodes and isinstance(nodes[0], Text) and nodes[0].text.startswith("**"):
+        nodes[0] = Text(nodes[0].text.lstrip("*").lstrip())
+    if nodes and isinstance(nodes[-1], Text) and nodes[-1].text.endswith("**"):
+        nodes[-1] = Text(nodes[-1].text.rstrip("*").rstrip())
+    return tuple(n for n in nodes if not (isinstance(n, Text) and not n.text))
+
+
+def _strip_answer_label(blocks: list[Block], short: bool) -> list[Block]:
+    """An answer's leading label ("Ans:", "Answer:", "**A:**" with ``short``) removed."""
+    if not blocks or not isinstance(blocks[0], Paragraph):
+        return blocks
+    nodes = list(blocks[0].inlines)
+    first = nodes[0] if nodes else None
+    if isinstance(first, Strong) and _LABEL_ONLY_RE.match(plain_text(first.children)) and (
+            short or not re.match(r"^\s*A\s*[:：.]?\s*$", plain_text(first.children))):
+        nodes.pop(0)
+        if nodes and isinstance(nodes[0], Text):
+            nodes[0] = Text(re.sub(r"^\s*[:：]?\s*", "", nodes[0].text))
+    elif isinstance(first, Text):
+        label = (_ANSWER_LABEL_RE if short else _LONG_ANSWER_LABEL_RE).match(first.text)
+        if label is None:
+            return blocks
+        nodes[0] = Text(first.text[label.end():])
+    else:
+        return blocks
+    rest = _trim(nodes)
+    return ([Paragraph(rest)] if rest else []) + blocks[1:]
+
+
+def _is_placeholder(blocks: Sequence[Block]) -> bool:
+    """No answer at all, or only a stand-in such as "Answer here", "!" or "TBD"."""
+    words: list[str] = []
+    for b in blocks:
+        if not isinstance(b, Paragraph):
+            return False
+        if any(isinstance(n, (Link, Math, Code)) for n in b.inlines):
+            return False
+        words.append(plain_text(b.inlines))
+    return _PLACEHOLDER_RE.match(" ".join(words).strip()) is not None
+
+
+def _is_blank(block: Block) -> bool:
+    return isinstance(block, Paragraph) and all(
+        isinstance(n, Text) and not n.text.strip() for n in block.inlines)
+
+
+def _unit_blocks(unit: _Unit) -> list[Block]:
+    """A unit as answer blocks; spacers (``<br/>``, ``&nbsp;``) and empty paragraphs go."""
+    if unit.kind == "html_block" and _html.is_separator(unit.raw):
+        return []
+    return [b for b in unit.blocks() if not _is_blank(b)]
+
+
+def _is_toc_list(unit: _Unit) -> bool:
+    """A list whose entries are all links to places in the same file."""
+    if unit.kind not in ("bullet_list", "ordered_list"):
+        return False
+    blocks = unit.blocks()
+    if len(blocks) != 1 or not isinstance(blocks[0], (BulletList, OrderedList)):
+        return False
+    return _all_anchor_links(blocks[0])
+
+
+def _all_anchor_links(lst: BulletList | OrderedList) -> bool:
+    for li in lst.items:
+        for b in li.blocks:
+            if isinstance(b, Paragraph):
+                links = [n for n in _trim(b.inlines) if not (isinstance(n, Text) and not n.text.strip())]
+                if len(links) != 1 or not isinstance(links[0], Link) or not links[0].target.startswith("#"):
+                    return False
+            elif isinstance(b, (BulletList, OrderedList)):
+                if not _all_anchor_links(b):
+                    return False
+            else:
+                return False
+    return True
+
+
+# --------------------------------------------------------------------------- the builder
 
 
 @dataclass
-class _Open:
+class _OpenSection:
     title: str
     items: list[Item] = field(default_factory=list)
 
 
-def _question_level(tokens: list[Token]) -> int:
-    """The heading level most numbered questions use (questions are headings of that level)."""
-    levels: dict[int, int] = {}
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tok.level == 0 and _QUESTION_RE.match(tokens[i + 1].content.strip()):
-            lvl = int(tok.tag[1])
-            levels[lvl] = levels.get(lvl, 0) + 1
-    return max(sorted(levels), key=lambda k: levels[k]) if levels else 7
+@dataclass
+class _OpenItem:
+    number: int | None
+    question: tuple[Inline, ...]
+    line: int
+    blocks: list[Block] = field(default_factory=list)
+    last: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Loose:
+    line: int
+    text: str
+    before: bool
+    toc: bool
+    entries: tuple[str, ...]
+
+
+class Builder:
+    """Collects sections and items while a layout walks a file (the Word reader uses it too).
+
+    A layout says where headings, questions and answers are; the builder decides what a heading
+    is (the title or a section), strips an answer's leading label, tells placeholders from
+    answers, and names what was skipped.
+    """
+
+    def __init__(self, title: str | None, fmt: str = NAME, *, short_labels: bool = False,
+                 drop_rules: bool = True, h1_title: bool = True) -> None:
+        self.title = title
+        self.h1_title = h1_title
+        """The first level-1 heading before the Q&A is the title (Markdown's habit, not Word's)."""
+        self.fmt = fmt
+        self.sections: list[_OpenSection] = []
+        self.item: _OpenItem | None = None
+        self.questions = 0
+        self.short_labels = short_labels
+        """Also strip a bare "A:" label (not only "Ans:" / "Answer:") from an answer's start."""
+        self.drop_rules = drop_rules
+        """Drop rules that end an answer (separators between items)."""
+        self.loose: list[_Loose] = []
+        self.placeholders: list[Skipped] = []
+        self.unanswered: list[int] = []
+
+    def heading(self, text: str, level: int) -> None:
+        """A heading outside any answer: the title (first level 1 before the Q&A) or a section."""
+        self.close()
+        text = " ".join(text.split())
+        if level == 1 and self.h1_title and self.title is None and not self.sections and not self.questions:
+            self.title = text
+        else:
+            self.sections.append(_OpenSection(text))
+
+    def question(self, number: int | None, question: Sequence[Inline], line: int) -> None:
+        """Start an item."""
+        self.close()
+        self.item = _OpenItem(number, _trim(question), line, [], line)
+        self.questions += 1
+
+    def answer(self, blocks: Sequence[Block], last: int) -> None:
+        """Blocks of the open item's answer."""
+        assert self.item is not None
+        self.item.blocks.extend(b for b in blocks if not _is_blank(b))
+        self.item.last = max(self.item.last, last)
+
+    def skip(self, line: int, text: str, *, toc: bool = False, entries: Sequence[str] = ()) -> None:
+        """Something that is not part of any item (``entries``: a list's entries, to tell a
+        table of contents that repeats the questions)."""
+        self.loose.append(_Loose(line, text, self.questions == 0, toc, tuple(entries)))
+
+    def close(self) -> None:
+        """Finish the open item."""
+        item, self.item = self.item, None
+        if item is None:
+            return
+        blocks = _strip_answer_label(item.blocks, self.short_labels)
+        if self.drop_rules:
+            while blocks and isinstance(blocks[-1], Rule):
+                blocks = blocks[:-1]
+        answered = not _is_placeholder(blocks)
+        if not answered:
+            text = " ".join(plain_text(b.inlines) for b in blocks if isinstance(b, Paragraph)).strip()
+            if text:
+                self.placeholders.append(Skipped("placeholder answer", item.last or item.line, text[:80]))
+            self.unanswered.append(item.line)
+            blocks = []
+        if not self.sections:
+            self.sections.append(_OpenSection(""))
+        self.sections[-1].items.append(Item(
+            number=item.number,
+            question=item.question,
+            answer=tuple(blocks),
+            status="answered" if answered else "unanswered",
+            origin=Origin(1, item.line, max(item.last, item.line)),
+        ))
+
+    def reading(self, name: str, layout: str) -> Reading:
+        """The document and its report."""
+        self.close()
+        out = tuple(Section(s.title or "Questions", tuple(s.items), synthesized=not s.title)
+                    for s in self.sections if s.items)
+        if not out:
+            raise InputError("found no questions")
+        questions = {_key(plain_text(it.question)) for s in out for it in s.items}
+        skipped: list[Skipped] = []
+        for loose in self.loose:
+            kind = "before the Q&A" if loose.before else "outside the Q&A"
+            repeats = sum(1 for e in loose.entries if _key(e) in questions)
+            if loose.toc or (len(loose.entries) >= 2 and repeats * 2 > len(loose.entries)):
+                kind = "table of contents"
+            skipped.append(Skipped(kind, loose.line, loose.text))
+        skipped.extend(self.placeholders)
+        warnings: list[str] = []
+        if self.unanswered:
+            n = len(self.unanswered)
+            where = ", ".join(str(x) for x in self.unanswered[:8]) + (", …" if n > 8 else "")
+            warnings.append(f"{n} question{'s' if n != 1 else ''} without an answer, kept as unanswered "
+                            f"({'lines' if self.fmt == NAME else 'paragraphs'} {where})")
+        doc = Document(
+            title=self.title or "Questions and answers",
+            source=name,
+            sections=out,
+            meta=(("format", self.fmt), ("layout", layout), ("renditions", "1")),
+        )
+        return Reading(doc, tuple(sorted(skipped, key=lambda s: s.line)), tuple(warnings))
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _md_heading(b: Builder, unit: _Unit) -> None:
+    b.heading(plain_text(unit.inlines()), unit.level)
+
+
+def _md_skip(b: Builder, unit: _Unit) -> None:
+    if unit.kind == "hr" or not _unit_blocks(unit):
+        return
+    entries: list[str] = []
+    if unit.kind in ("bullet_list", "ordered_list"):
+        entries = [plain_text(inlines_from_tokens(tok.children or [])) for tok in unit.tokens if tok.type == "inline"]
+    b.skip(unit.line, unit.first_text(), toc=_is_toc_list(unit), entries=entries)
+
+
+def _md_unit(b: Builder, unit: _Unit) -> None:
+    """A unit that is answer if an item is open, else skipped."""
+    if b.item is None:
+        _md_skip(b, unit)
+    else:
+        b.answer(_unit_blocks(unit), unit.end)
+
+
+# --------------------------------------------------------------------------- layout: headings
+
+
+def _numbered_heading(unit: _Unit) -> tuple[int, tuple[Inline, ...]] | None:
+    """A heading ``12. Question`` / ``Q12. Question`` as (number, question)."""
+    if unit.kind != "heading":
+        return None
+    # decide on the raw heading too, so an escaped "1\." is not read as a number
+    if _NUMBERED_RE.match(unit.raw.strip()) is None:
+        return None
+    number, rest = split_number(unit.inlines())
+    return (number, rest) if number is not None else None
+
+
+def _question_level(units: Sequence[_Unit]) -> tuple[int, int, bool]:
+    """(level, questions found at it, numbered): where the question headings are."""
+    numbered: dict[int, int] = {}
+    asking: dict[int, int] = {}
+    for u in units:
+        if u.kind != "heading":
+            continue
+        if _numbered_heading(u) is not None:
+            numbered[u.level] = numbered.get(u.level, 0) + 1
+        elif looks_like_question(plain_text(u.inlines())):
+            asking[u.level] = asking.get(u.level, 0) + 1
+    if numbered:
+        level = max(sorted(numbered), key=lambda k: numbered[k])
+        return level, numbered[level] + asking.get(level, 0), True
+    if asking:
+        level = max(sorted(asking), key=lambda k: asking[k])
+        return level, asking[level], False
+    return 7, 0, False
+
+
+def _count_headings(units: Sequence[_Unit]) -> tuple[int, int]:
+    _, count, numbered = _question_level(units)
+    if numbered:
+        return count, 70 if count >= 2 else 30
+    return count, 45 if count >= 2 else 0
+
+
+def _read_headings(units: Sequence[_Unit], b: Builder) -> None:
+    """Question headings at one level; deeper headings are part of the answer."""
+    level, _, _ = _question_level(units)
+    b.drop_rules = False  # qabook's own answers may end with a rule
+    for u in units:
+        if u.kind == "heading" and u.level > level and b.item is not None:
+            b.answer(u.blocks(), u.end)
+        elif u.kind == "heading" and u.level == level:
+            found = _numbered_heading(u)
+            number, question = found if found is not None else (None, u.inlines())
+            b.question(number, question, u.line)
+        elif u.kind == "heading":
+            _md_heading(b, u)
+        else:
+            _md_unit(b, u)
+
+
+# --------------------------------------------------------------------------- layout: details
+
+
+def _count_details(units: Sequence[_Unit]) -> tuple[int, int]:
+    count = sum(1 for u in units if u.kind == "html_block" and _html.has_details(u.raw)
+                for p in _html.details_parts(u.raw) if p.kind == "summary")
+    return count, 65 if count >= 2 else (30 if count else 0)
+
+
+def _read_details(units: Sequence[_Unit], b: Builder) -> None:
+    """``<details><summary>Q</summary> A </details>``: all inside a block is answer."""
+    depth = 0
+    for u in units:
+        if u.kind == "html_block" and _html.has_details(u.raw):
+            for part in _html.details_parts(u.raw):
+                line = u.line + part.line
+                if part.kind == "open":
+                    depth += 1
+                elif part.kind == "close":
+                    depth = max(depth - 1, 0)
+                    if depth == 0:
+                        b.close()
+                elif part.kind == "summary" and depth <= 1:
+                    question = _html.inlines_from_html(part.text)
+                    b.question(None, _unwrap_strong(question) or question, line)
+                elif part.kind == "summary" and b.item is not None:  # a nested block's summary
+                    b.answer([Paragraph((Strong(_html.inlines_from_html(part.text)),))], line)
+                elif part.kind == "text" and b.item is not None:
+                    b.answer(parse_blocks(part.text), line + part.text.count("\n"))
+        elif depth > 0 and b.item is not None:
+            b.answer(_unit_blocks(u), u.end)
+        elif u.kind == "heading":
+            _md_heading(b, u)
+        else:
+            _md_skip(b, u)
+
+
+# --------------------------------------------------------------------------- layout: answer lists
+
+
+def _answer_list(unit: _Unit) -> list[Block] | None:
+    """A bullet list whose first entry starts with "Answer:": the blocks of the answer."""
+    if unit.kind != "bullet_list":
+        return None
+    blocks = unit.blocks()
+    return _answer_from_list(blocks[0]) if len(blocks) == 1 and isinstance(blocks[0], BulletList) else None
+
+
+def _answer_from_list(lst: BulletList) -> list[Block] | None:
+    first = lst.items[0] if lst.items else None
+    if first is None or not first.blocks or not isinstance(first.blocks[0], Paragraph):
+        return None
+    label = first.blocks[0].inlines
+    strong = _unwrap_strong(label)
+    text = plain_text(strong if strong is not None else label)
+    m = _ANSWER_WORD_RE.match(text)
+    if m is None:
+        return None
+    out: list[Block] = []
+    if strong is None:
+        head = _ANSWER_WORD_RE.match(label[0].text) if isinstance(label[0], Text) else None
+        if head is None:
+            return None
+        assert isinstance(label[0], Text)
+        rest = _trim((Text(label[0].text[head.end():]),) + tuple(label[1:]))
+        if rest:
+            out.append(Paragraph(rest))
+    out.extend(first.blocks[1:])
+    if len(lst.items) > 1:
+        out.append(BulletList(lst.items[1:]))
+    if len(out) == 1 and isinstance(out[0], BulletList) and len(out[0].items) == 1:
+        out = list(out[0].items[0].blocks)  # the answer indented under the label: not a list of its own
+    return out
+
+
+def _list_question(unit: _Unit) -> tuple[int, tuple[Inline, ...], list[Block] | None] | None:
+    """A question held by a one-entry numbered list (``1. **Q**``) or a ``**1.** Q`` paragraph,
+    with the answer when it is nested in the same entry."""
+    if unit.kind == "ordered_list":
+        blocks = unit.blocks()
+        if len(blocks) != 1 or not isinstance(blocks[0], OrderedList) or len(blocks[0].items) != 1:
+            return None
+        lst = blocks[0]
+        inner = lst.items[0].blocks
+        if not inner or not isinstance(inner[0], Paragraph):
+            return None
+        nested = None
+        if len(inner) == 2 and isinstance(inner[1], BulletList):
+            nested = _answer_from_list(inner[1])
+        question = inner[0].inlines
+        return lst.start, _drop_edge_stars(_unwrap_strong(question) or question), nested
+    if unit.kind == "paragraph":
+        nodes = _trim(unit.inlines())
+        if not nodes or not isinstance(nodes[0], Strong):
+            return None
+        m = _BOLD_NUMBER_RE.match(plain_text(nodes[0].children))
+        if m is not None and len(nodes) > 1:  # **1.** Question
+            return int(m.group("num")), _trim(nodes[1:]), None
+        whole = _unwrap_strong(nodes)
+        if whole is not None:  # **1. Question**
+            number, rest = split_number(whole)
+            if number is not None:
+                return number, rest, None
+    return None
+
+
+def _count_answer_lists(units: Sequence[_Unit]) -> tuple[int, int]:
+    count = 0
+    for k, u in enumerate(units):
+        q = _list_question(u)
+        if q is not None and (q[2] is not None or (k + 1 < len(units) and _answer_list(units[k + 1]) is not None)):
+            count += 1
+    return count, 65 if count >= 2 else (30 if count else 0)
+
+
+def _read_answer_lists(units: Sequence[_Unit], b: Builder) -> None:
+    """``1. **Question**`` then ``- Answer:`` and the answer nested under it."""
+    for k, u in enumerate(units):
+        q = _list_question(u)
+        following = _answer_list(units[k + 1]) if k + 1 < len(units) else None
+        if q is not None and (q[2] is not None or following is not None or u.kind == "paragraph"):
+            number, question, nested = q
+            b.question(number, question, u.line)
+            if nested is not None:
+                b.answer(nested, u.end)
+            continue
+        answer = _answer_list(u)
+        if answer is not None and b.item is not None and not b.item.blocks:
+            b.answer(answer, u.end)
+        elif u.kind == "heading":
+            _md_heading(b, u)
+        elif u.kind != "hr":
+            _md_unit(b, u)
+
+
+# --------------------------------------------------------------------------- layout: Q:/A: labels
+
+
+_Labelled = tuple[int | None, tuple[Inline, ...], tuple[Inline, ...] | None]
+
+
+def labelled_question(inlines: Sequence[Inline]) -> _Labelled | None:
+    """A paragraph ``**Q:** question`` (``**A:** answer`` may follow in the same paragraph) as
+    (number, question, answer inlines or None)."""
+    nodes = list(_trim(inlines))
+    if not nodes:
+        return None
+    number: int | None = None
+    first = nodes[0]
+    if isinstance(first, Strong) and (m := _Q_STRONG_RE.match(plain_text(first.children))):
+        nodes.pop(0)
+        if nodes and isinstance(nodes[0], Text):
+            nodes[0] = Text(re.sub(r"^\s*[:.]?\s*", "", nodes[0].text))
+    elif isinstance(first, Text) and (m := _Q_TEXT_RE.match(first.text)):
+        nodes[0] = Text(first.text[m.end():])
+    else:
+        return None
+    if m.group("num"):
+        number = int(m.group("num"))
+    for i, node in enumerate(nodes):
+        if isinstance(node, Strong) and _A_STRONG_RE.match(plain_text(node.children)):
+            after = list(nodes[i + 1:])
+            if after and isinstance(after[0], Text):
+                after[0] = Text(re.sub(r"^\s*[:.]?\s*", "", after[0].text))
+            return number, _trim(nodes[:i]), _trim(after)
+        if isinstance(node, Text) and (a := _A_TEXT_RE.search(node.text)) and (i or a.start()):
+            before = nodes[:i] + [Text(node.text[:a.start()])]
+            after = [Text(node.text[a.end():])] + nodes[i + 1:]
+            return number, _trim(before), _trim(after)
+    return number, _trim(nodes), None
+
+
+def _count_labels(units: Sequence[_Unit]) -> tuple[int, int]:
+    count = sum(1 for u in units if u.kind == "paragraph" and labelled_question(u.inlines()) is not None)
+    return count, 55 if count >= 2 else (25 if count else 0)
+
+
+def _read_labels(units: Sequence[_Unit], b: Builder) -> None:
+    """``**Q:** …`` paragraphs; the answer is ``**A:** …`` and what follows up to the next one."""
+    b.short_labels = True
+    for u in units:
+        q = labelled_question(u.inlines()) if u.kind == "paragraph" else None
+        if q is not None:
+            number, question, answer = q
+            b.question(number, question, u.line)
+            if answer:
+                b.answer([Paragraph(answer)], u.end)
+        elif u.kind == "heading":
+            _md_heading(b, u)
+        else:
+            _md_unit(b, u)
+
+
+# --------------------------------------------------------------------------- layout: tables
+
+
+def _cell_key(cell: Sequence[Inline]) -> str:
+    return " ".join(plain_text(cell).split()).strip(" :*").casefold()
+
+
+def _qa_columns(unit: _Unit) -> tuple[Table, int, int, int | None] | None:
+    """A table with a question and an answer column: (table, question, answer, number column)."""
+    if unit.kind != "table":
+        return None
+    blocks = unit.blocks()
+    if len(blocks) != 1 or not isinstance(blocks[0], Table):
+        return None
+    table = blocks[0]
+    columns = qa_columns(table.header)
+    return None if columns is None else (table, *columns)
+
+
+def qa_columns(header: Sequence[Sequence[Inline]]) -> tuple[int, int, int | None] | None:
+    """The question, answer and number columns of a table header ("Question | Answer"), if any."""
+    keys = [_cell_key(c) for c in header]
+    q = next((i for i, k in enumerate(keys) if k in _QUESTION_HEADER), None)
+    a = next((i for i, k in enumerate(keys) if k in _ANSWER_HEADER), None)
+    if q is None or a is None or q == a:
+        return None
+    n = next((i for i, k in enumerate(keys) if k in _NUMBER_HEADER), None)
+    return q, a, n
+
+
+def table_items(table: Table, qcol: int, acol: int, ncol: int | None
+                ) -> list[tuple[int, int | None, tuple[Inline, ...], list[Block]]]:
+    """A question/answer table's rows as (row index, number, question, answer blocks)."""
+    out: list[tuple[int, int | None, tuple[Inline, ...], list[Block]]] = []
+    for r, row in enumerate(table.rows):
+        question = _trim(row[qcol]) if qcol < len(row) else ()
+        if not question:
+            continue
+        number: int | None = None
+        cell = plain_text(row[ncol]).strip().rstrip(".") if ncol is not None and ncol < len(row) else ""
+        if cell.isdigit():
+            number = int(cell)
+        else:
+            number, question = split_number(question)
+        out.append((r, number, question, _cell_blocks(row[acol]) if acol < len(row) else []))
+    return out
+
+
+def _count_tables(units: Sequence[_Unit]) -> tuple[int, int]:
+    count = 0
+    for u in units:
+        found = _qa_columns(u)
+        if found is not None:
+            count += sum(1 for row in found[0].rows if len(row) > found[1] and _trim(row[found[1]]))
+    return count, 55 if count >= 2 else (25 if count else 0)
+
+
+def _cell_blocks(cell: tuple[Inline, ...]) -> list[Block]:
+    """A cell's inlines as answer paragraphs: ``<br>`` tags become line breaks."""
+    nodes: list[Inline] = []
+    for n in cell:
+        if isinstance(n, Text) and re.search(r"<br\s*/?>", n.text, re.IGNORECASE):
+            pieces = re.split(r"<br\s*/?>", n.text, flags=re.IGNORECASE)
+            for j, piece in enumerate(pieces):
+                if j:
+                    nodes.append(LineBreak())
+                if piece:
+                    nodes.append(Text(piece))
+        else:
+            nodes.append(n)
+    trimmed = _trim(nodes)
+    return [Paragraph(trimmed)] if trimmed else []
+
+
+def _read_tables(units: Sequence[_Unit], b: Builder) -> None:
+    """Tables with question and answer columns; each row is an item."""
+    for u in units:
+        found = _qa_columns(u)
+        if found is None:
+            if u.kind == "heading":
+                _md_heading(b, u)
+            else:
+                b.close()
+                _md_skip(b, u)
+            continue
+        for r, number, question, answer in table_items(*found):
+            line = u.line + 2 + r
+            b.question(number, question, line)
+            b.answer(answer, line)
+        b.close()
+
+
+# --------------------------------------------------------------------------- layout: bold questions
+
+
+def _bold_question(unit: _Unit) -> tuple[int | None, tuple[Inline, ...]] | None:
+    """A paragraph that is all bold and reads as a question, as (number, question)."""
+    if unit.kind != "paragraph":
+        return None
+    inner = _unwrap_strong(unit.inlines())
+    if not inner or not looks_like_question(plain_text(inner)):
+        return None
+    return split_number(inner)
+
+
+def _count_bold(units: Sequence[_Unit]) -> tuple[int, int]:
+    count = sum(1 for u in units if _bold_question(u) is not None)
+    return count, 50 if count >= 2 else (20 if count else 0)
+
+
+def _read_bold(units: Sequence[_Unit], b: Builder) -> None:
+    """Whole-paragraph bold questions; the answer runs to the next one or the next heading."""
+    for u in units:
+        q = _bold_question(u)
+        if q is not None:
+            b.question(q[0], q[1], u.line)
+        elif u.kind == "heading":
+            _md_heading(b, u)
+        else:
+            _md_unit(b, u)
+
+
+# --------------------------------------------------------------------------- choosing a layout
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    name: str
+    count: Callable[[Sequence[_Unit]], tuple[int, int]]
+    """(questions found, sniff score)"""
+    read: Callable[[Sequence[_Unit], Builder], None]
+
+
+LAYOUTS: tuple[_Layout, ...] = (
+    _Layout("headings", _count_headings, _read_headings),
+    _Layout("details", _count_details, _read_details),
+    _Layout("answer-lists", _count_answer_lists, _read_answer_lists),
+    _Layout("qa-labels", _count_labels, _read_labels),
+    _Layout("table", _count_tables, _read_tables),
+    _Layout("bold", _count_bold, _read_bold),
+)
+"""Most specific first: on equal counts the earlier layout reads the file."""
+
+
+def _choose(units: Sequence[_Unit]) -> tuple[_Layout, int, int]:
+    best: tuple[_Layout, int, int] | None = None
+    for layout in LAYOUTS:
+        count, score = layout.count(units)
+        if count and (best is None or (count, score) > (best[1], best[2])):
+            best = (layout, count, score)
+    if best is None:
+        return LAYOUTS[0], 0, 0
+    return best
+
+
+def _speaker_lines(text: str) -> int:
+    """Speaker lines of a chat transcript ("You said:", "## ChatGPT", …) in the text."""
+    from qabook.readers import transcript
+
+    return sum(1 for ln in transcript.classify(text.splitlines()) if ln.kind in ("speaker", "speaker_inline"))
+
+
+SNIFF_CHARS = 16_384
+"""How much of the text the sniff parses (the first questions of every layout come early)."""
+
+
+def sniff(text: str) -> int:
+    """Confidence that this is Markdown Q&A: the score of the layout that finds most questions.
+
+    A chat transcript with Markdown inside is the transcript reader's: apart from numbered
+    question headings, layouts score below it when the text has speaker lines.
+    """
+    head = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS and "\n" in head:
+        head = head[:head.rindex("\n")]  # whole lines only
+    if not head.strip():
+        return 0
+    _, _, score = _choose(_units(parser().parse(head)))
+    if 35 < score < 70 and _speaker_lines(head) >= 2:
+        return 35
+    return score
 
 
 def read(text: str, name: str = "-", title: str | None = None) -> Reading:
-    """Read numbered-heading Markdown into a document."""
-    tokens = parser().parse(text)
-    doc_title = title
-    sections: list[_Open] = []
-    skipped: list[Skipped] = []
-    current: tuple[int | None, tuple[Inline, ...], int] | None = None
-    answer: list[Token] = []
-
-    def close(end_line: int) -> None:
-        nonlocal current
-        if current is None:
-            for tok in answer:
-                if tok.map is not None and tok.level == 0:
-                    skipped.append(Skipped("before the Q&A", tok.map[0] + 1, tok.content[:80]))
-            answer.clear()
-            return
-        number, question, line = current
-        blocks, _ = blocks_from_tokens(answer, 0, None)
-        if not sections:
-            sections.append(_Open(""))
-        last = max([t.map[1] for t in answer if t.map is not None] or [line])
-        sections[-1].items.append(Item(
-            number=number,
-            question=question,
-            answer=tuple(blocks),
-            status="answered" if blocks else "unanswered",
-            origin=Origin(1, line, last),
-        ))
-        answer.clear()
-        current = None
-
-    level = _question_level(tokens)
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.type == "heading_open" and tok.level == 0 and int(tok.tag[1]) > level:
-            answer.extend(tokens[i:i + 3])  # a sub-heading inside an answer
-            i += 3
-            continue
-        if tok.type == "heading_open" and tok.level == 0:
-            inline = tokens[i + 1]
-            line = (tok.map[0] + 1) if tok.map else 0
-            close(line)
-            kids = tuple(inlines_from_tokens(inline.children or []))
-            first = kids[0] if kids else None
-            # decide on the raw heading, so an escaped "1\." is not read as a number
-            raw = _QUESTION_RE.match(inline.content.strip())
-            m = _QUESTION_RE.match(first.text) if isinstance(first, Text) else None
-            if raw is not None and m is not None and isinstance(first, Text):
-                rest = (Text(m.group("rest")),) + kids[1:]
-                current = (int(m.group("num")), rest, line)
-            elif int(tok.tag[1]) == level:  # an unnumbered question at the questions' level
-                current = (None, kids, line)
-            elif tok.tag == "h1" and doc_title is None and not sections:
-                doc_title = inline.content.strip()
-            elif any(s.items for s in sections) or tok.tag != "h1":
-                sections.append(_Open(inline.content.strip()))
-            i += 3
-            continue
-        answer.append(tok)
-        i += 1
-    close(0)
-
-    out = tuple(Section(s.title or "Questions", tuple(s.items), synthesized=not s.title)
-                for s in sections if s.items)
-    if not out:
-        raise InputError("found no numbered question headings")
-    doc = Document(
-        title=doc_title or "Questions and answers",
-        source=name,
-        sections=out,
-        meta=(("format", NAME), ("renditions", "1")),
-    )
-    return Reading(doc, tuple(skipped), ())
+    """Read Markdown Q&A into a document (the layout is stored as the ``layout`` meta value)."""
+    units = _units(parser().parse(text))
+    layout, count, _ = _choose(units)
+    if not count:
+        raise InputError("found no questions in this Markdown (no question headings, bold questions, "
+                         "<details> blocks, Answer: lists, Q:/A: labels or question/answer tables)")
+    builder = Builder(title)
+    layout.read(units, builder)
+    return builder.reading(name, layout.name)

@@ -113,6 +113,51 @@ def classify(lines: list[str]) -> list[_Line]:
             out.append(_Line("text", no, raw))
             continue
         out.append(_classify_line(no, raw))
+    return _name_headings(out)
+
+
+_NAME_HEADING_RE = re.compile(r"^\s{0,3}(?P<h>\#{1,6})\s+(?P<name>[^\s#*_][^#?!:.。？！：]{0,38}?)\s*$")
+
+
+def _name_headings(lines: list[_Line]) -> list[_Line]:
+    """Headings such as ``## kekyo`` that alternate with the assistant's speaker heading.
+
+    Exporters that save a conversation as Markdown head each user message with the user's own
+    name, which no list of names can know. A short heading that is directly followed, at least
+    twice and in most of its uses, by an assistant speaker heading of the same level (the next
+    heading of that level) is the user's speaker heading. Fenced code is already plain text here,
+    so a ``# comment`` in code is never a candidate.
+    """
+    if not any(ln.kind == "speaker" and ln.role == "assistant" for ln in lines):
+        return lines
+    heads: list[tuple[int, int, str]] = []  # (index, level, name or "" for an assistant heading)
+    for i, ln in enumerate(lines):
+        if ln.kind == "speaker" and ln.role == "assistant":
+            h = SPEAKER_RE.match(ln.text)
+            if h is not None and h.group("h"):
+                heads.append((i, h.group("h").count("#"), ""))
+        elif ln.kind == "text" and ln.text.lstrip().startswith("#"):
+            m = _NAME_HEADING_RE.match(ln.text)
+            if m is not None and len(m.group("name").split()) <= 3:
+                heads.append((i, len(m.group("h")), m.group("name").casefold()))
+    uses: dict[tuple[int, str], int] = {}
+    followed: dict[tuple[int, str], int] = {}
+    next_at: dict[int, str] = {}  # level -> the name of the next heading of that level ("" = assistant)
+    for _, level, name in reversed(heads):
+        if name:
+            key = (level, name)
+            uses[key] = uses.get(key, 0) + 1
+            if next_at.get(level) == "":
+                followed[key] = followed.get(key, 0) + 1
+        next_at[level] = name
+    users = {key for key, n in followed.items() if n >= 2 and 2 * n >= uses[key]}
+    if not users:
+        return lines
+    out = list(lines)
+    for i, level, name in heads:
+        if name and (level, name) in users:
+            ln = lines[i]
+            out[i] = _Line("speaker", ln.no, ln.text, role="user")
     return out
 
 
