@@ -34,6 +34,7 @@ their linear text, since Word does not keep the TeX. Origins count body paragrap
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ _SKIP_STYLES = {"subtitle", "toc heading", "header", "footer", "caption"}
 _NO_ANSWER = "(no answer in the source)"
 _HEADING_STYLE_RE = re.compile(r"^heading\s*([1-9])$")
 _TOC_STYLE_RE = re.compile(r"^toc\s*\d$")
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error, OverflowError,
+               RuntimeError, NotImplementedError)
+"""What :mod:`zipfile` raises for a damaged, encrypted or unsupported archive."""
 _UNSAFE_NAME_RE = re.compile(r"(^|/)\.\.(/|$)|^/|^[A-Za-z]:|\\|\x00")
 
 
@@ -119,8 +123,9 @@ class _Package:
     def __init__(self, stream: BinaryIO) -> None:
         try:
             self.zip = zipfile.ZipFile(stream)
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"is not a readable Word file: the ZIP archive is damaged or truncated ({exc})") from None
+        except _ZIP_ERRORS as exc:
+            raise InputError("is not a readable Word file: the ZIP archive is damaged or truncated "
+                             f"({_why(exc)})") from None
         infos = self.zip.infolist()
         if len(infos) > MAX_MEMBERS:
             raise InputError(f"is not a usable Word file: {len(infos)} members in the package")
@@ -147,10 +152,10 @@ class _Package:
         try:
             with self.zip.open(info) as fh:
                 data = fh.read(limit + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise InputError(f"is not a readable Word file: {name} is damaged ({exc})") from None
         except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown compression
-            raise InputError(f"is not a readable Word file: {name} cannot be unpacked ({exc})") from None
+            raise InputError(f"is not a readable Word file: {name} cannot be unpacked ({_why(exc)})") from None
+        except _ZIP_ERRORS as exc:
+            raise InputError(f"is not a readable Word file: {name} is damaged ({_why(exc)})") from None
         if len(data) > limit:
             raise InputError(f"is not a usable Word file: {name} unpacks to more than it declares")
         self.read_total += len(data)
@@ -165,10 +170,15 @@ class _Package:
         try:
             root = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as exc:
-            raise InputError(f"is not a readable Word file: {name} is not well-formed XML ({exc})") from None
+            raise InputError(f"is not a readable Word file: {name} is not well-formed XML ({_why(exc)})") from None
         if root.getroottree().docinfo.doctype:
             raise InputError(f"is not a usable Word file: {name} declares a DTD")
         return root
+
+
+def _why(exc: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _part_name(base: str, target: str) -> str:
@@ -1079,7 +1089,7 @@ def sniff(source: Source) -> int:
     try:
         with source.open() as fh, zipfile.ZipFile(fh) as zf:
             return 100 if "word/document.xml" in zf.namelist() else 0
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except _ZIP_ERRORS:
         return 90 if (b"word/" in head or b"[Content_Types].xml" in head) else 0
 
 
