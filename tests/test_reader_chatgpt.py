@@ -256,3 +256,7 @@ def test_json_that_is_not_an_export_is_refused() -> None:
     source = Source("x.json", data=b'[{"mapping": 1, "children": 2, "parent": 3}]')
     with pytest.raises(InputError, match="not a ChatGPT export"):
         chatgpt.read(source, None)
+
+
+def test_zip_without_a_readable_directory_is_a_damaged_archive() -> None:
+    assert "is a ZIP archive but a damaged one" in _one_line_error(b"PK\x03\x04" + b"\x00" * 200)

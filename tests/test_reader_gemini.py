@@ -71,7 +71,7 @@ def test_json_entries_oldest_first_by_day() -> None:
     assert _questions(reading)[0] == "What is a closure? Explain briefly."  # a soft break, as in transcripts
     assert _questions(reading)[-2:] == ["How do I reverse a string in Python?", "Compare lists and tuples in a table"]
     kinds = [s.kind for s in reading.skipped]
-    assert kinds.count("other activity") == 2  # the canvas and the feedback
+    assert kinds.count("activity item") == 2  # the canvas and the feedback
 
 
 def test_numbered_qa_inside_one_answer_leaves_the_other_prompts_alone() -> None:
@@ -85,7 +85,7 @@ def test_html_page_oldest_first_and_prompt_verb_removed() -> None:
     _, reading = read(FIXTURES / "gemini" / "MyActivity.html")
     assert _questions(reading) == ["Say hello in French", "Summarise this file", "What does git rebase do?"]
     kinds = [s.kind for s in reading.skipped]
-    assert kinds.count("attachment") == 1 and kinds.count("other activity") == 1
+    assert kinds.count("attachment") == 1 and kinds.count("activity item") == 1
     last = list(reading.document.items())[-1]
     assert isinstance(last.answer[1], OrderedList)
     assert last.answer[2] == Paragraph((Text("Use "), Code("git rebase -i"), Text(" to edit history <carefully>.")))

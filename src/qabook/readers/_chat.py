@@ -15,6 +15,13 @@ assistant's replies in order); :func:`conversation_section` makes one :class:`Se
 the numbered Q&A found inside the replies when there is any (read by the transcript reader, so
 batches, renditions and the chat between batches work as in a pasted transcript), else one item
 per prompt with the reply that followed it as the answer.
+
+What is not read into items is reported as :class:`Skipped`, by kind: "reasoning step", "tool
+message", "system message", "off-branch message" (regenerated answers, edited prompts), "other
+message", "attachment", "orphan answer" (a reply with no prompt before it), "prompt" (a prompt in a
+conversation whose items are the numbered Q&A of its replies), "activity item" (Takeout activity
+that is no prompt), and the transcript reader's kinds for the chat around numbered Q&A. A record
+has no line in the source, so its ``line`` is 0.
 """
 
 from __future__ import annotations
@@ -184,15 +191,16 @@ def is_zip(source: Source) -> bool:
     return source.head().startswith(ZIP_MAGIC)
 
 
-def zip_names(source: Source) -> list[str]:
-    """The member names of a ZIP input (read from its directory only); [] when it is not one."""
+def zip_names(source: Source) -> list[str] | None:
+    """The member names of a ZIP input (read from its directory only); [] when it is not a ZIP
+    archive, None when it starts like one but its directory cannot be read."""
     if not is_zip(source):
         return []
     try:
         with source.open() as fh, zipfile.ZipFile(fh) as zf:
             return zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return []
+        return None
 
 
 def _unsafe_name(name: str) -> bool:
@@ -209,7 +217,7 @@ def open_zip(source: Source) -> zipfile.ZipFile:
         zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         fh.close()
-        raise InputError(f"is a damaged ZIP archive ({str(exc)[:80]})") from None
+        raise InputError(f"is a ZIP archive but a damaged one ({str(exc)[:80]})") from None
     try:
         total = 0
         for info in zf.infolist():
@@ -258,7 +266,7 @@ def open_member(zf: zipfile.ZipFile, name: str) -> BinaryIO:
     try:
         inner = zf.open(info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
-        raise InputError(f"is a damaged ZIP archive ({str(exc)[:80]})") from None
+        raise InputError(f"is a ZIP archive but a damaged one ({str(exc)[:80]})") from None
     return _Bounded(inner, info.file_size, name)  # type: ignore[arg-type, return-value]
 
 
@@ -285,7 +293,7 @@ class ZipErrors:
         if exc is None or isinstance(exc, InputError):
             return
         if isinstance(exc, (zipfile.BadZipFile, EOFError, zlib.error)):
-            raise InputError(f"is a damaged ZIP archive ({str(exc)[:80]})") from None
+            raise InputError(f"is a ZIP archive but a damaged one ({str(exc)[:80]})") from None
 
 
 # --------------------------------------------------------------------------- conversations
@@ -316,6 +324,12 @@ class Conversation:
     independent: bool = False
     """The exchanges are separate (one day of Takeout activity): numbered Q&A is looked for in runs
     of neighbouring replies that hold it, and the other exchanges stay items of their own."""
+
+
+@lru_cache(maxsize=64)
+def origin(rendition: int) -> Origin:
+    """A shared :class:`Origin` (exports have no source lines to point at)."""
+    return Origin(rendition, 0, 0)
 
 
 @lru_cache(maxsize=1024)
@@ -404,7 +418,7 @@ def conversation_section(conv: Conversation, name: str) -> tuple[Section | None,
     skips = list(conv.skipped)
     warnings = [f"{title}: {w}" for w in conv.warnings]
     if conv.stray_replies:
-        skips.extend([skipped("reply without a prompt", "assistant")] * conv.stray_replies)
+        skips.extend([skipped("orphan answer", "assistant")] * conv.stray_replies)
     texts = [_reply_text(ex) if ex.reply_blocks is None or _maybe_numbered_blocks(ex) else "" for ex in conv.exchanges]
     hints = [len(_NUMBERED_HINT_RE.findall(t)) for t in texts]
     if conv.independent:
@@ -439,7 +453,7 @@ def _turn_items(exchanges: list[Exchange], texts: list[str], skips: list[Skipped
     for ex, text in zip(exchanges, texts):
         if not ex.prompt.strip():
             if ex.reply_blocks or text.strip():
-                skips.append(skipped("reply without a prompt", "assistant"))
+                skips.append(skipped("orphan answer", "assistant"))
             continue
         if ex.reply_blocks is not None:
             answer = ex.reply_blocks
@@ -450,7 +464,7 @@ def _turn_items(exchanges: list[Exchange], texts: list[str], skips: list[Skipped
             question=question_inlines(ex.prompt),
             answer=answer,
             status="answered" if answer else "unanswered",
-            origin=Origin(1, 0, 0),
+            origin=origin(1),
         ))
     return items
 
@@ -501,8 +515,7 @@ def _numbered_items(texts: list[str], name: str) -> tuple[list[Item], list[Skipp
         for it in sec.items:
             if it.number is None:
                 return [], [], []
-            items.append(Item(it.number, it.question, it.answer, it.status,
-                              Origin(it.origin.rendition, 0, 0)))
+            items.append(Item(it.number, it.question, it.answer, it.status, origin(it.origin.rendition)))
     skips = [Skipped(s.kind, 0, s.text[:120]) for s in reading.skipped if s.kind != "speaker line"]
     return items, skips, list(reading.warnings)
 

@@ -67,7 +67,10 @@ def _zip_members(names: list[str]) -> tuple[list[str], str | None]:
 def sniff(source: Source) -> int:
     """How sure we are that the input is a ChatGPT export."""
     if _chat.is_zip(source):
-        json_members, html = _zip_members(_chat.zip_names(source))
+        names = _chat.zip_names(source)
+        if names is None:
+            return 5  # a damaged archive: reading it says so (a DOCX reader would not want it either)
+        json_members, html = _zip_members(names)
         if json_members:
             head = _chat.read_zip_member_head(source, json_members[0], 8192).decode("utf-8", "ignore")
             if '"chat_messages"' in head:  # Claude's export has a conversations.json too

@@ -34,7 +34,7 @@ def _member(names: list[str]) -> str | None:
 def sniff(source: Source) -> int:
     """How sure we are that the input is Claude's export."""
     if _chat.is_zip(source):
-        member = _member(_chat.zip_names(source))
+        member = _member(_chat.zip_names(source) or [])
         if member is None:
             return 0
         head = _chat.read_zip_member_head(source, member, 8192).decode("utf-8", "ignore")

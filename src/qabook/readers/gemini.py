@@ -90,7 +90,7 @@ def _zip_member(names: list[str]) -> str | None:
 def sniff(source: Source) -> int:
     """How sure we are that the input is Gemini's Takeout activity."""
     if _chat.is_zip(source):
-        return 85 if _zip_member(_chat.zip_names(source)) else 0
+        return 85 if _zip_member(_chat.zip_names(source) or []) else 0
     head = source.head_text()
     return max(_json_score(head), _html_score(head))
 
@@ -174,12 +174,12 @@ def _days(entries: list[_Entry], state: _State) -> list[Conversation]:
             if current is None:
                 state.other.append(e.title)
             else:
-                current.skipped.append(skipped("other activity", "activity"))
+                current.skipped.append(skipped("activity item", "activity"))
             continue
         if current is None or e.day != current_day:
             created = dt.datetime.combine(e.day, dt.time(), dt.timezone.utc) if e.day else None
             current = Conversation(_chat.section_title(e.header or "Gemini", created), created, independent=True)
-            current.skipped.extend(skipped("other activity", "activity") for _ in state.other)
+            current.skipped.extend(skipped("activity item", "activity") for _ in state.other)
             state.other.clear()
             current_day = e.day
             convs.append(current)
@@ -187,7 +187,7 @@ def _days(entries: list[_Entry], state: _State) -> list[Conversation]:
         if e.attachments:
             current.skipped.extend([skipped("attachment", "attachment")] * e.attachments)
     if state.other and convs:
-        convs[-1].skipped.extend(skipped("other activity", "activity") for _ in state.other)
+        convs[-1].skipped.extend(skipped("activity item", "activity") for _ in state.other)
     return convs
 
 
