@@ -80,7 +80,7 @@ _LABEL_ONLY_RE = re.compile(r"^\s*(?:Ans(?:wer)?|A)\s*[:：.]?\s*$", re.IGNORECA
 _Q_STRONG_RE = re.compile(r"^\s*Q(?:uestion)?\s*(?P<num>\d{1,6})?\s*[:.]?\s*$", re.IGNORECASE)
 _Q_TEXT_RE = re.compile(r"^\s*Q(?:uestion)?\s*(?P<num>\d{1,6})?\s*:\s+", re.IGNORECASE)
 _A_STRONG_RE = re.compile(r"^\s*A(?:nswer)?\s*\d{0,6}\s*[:.]?\s*$", re.IGNORECASE)
-_A_TEXT_RE = re.compile(r"(?:^|\s)A(?:nswer)?\s*:\s*")
+_A_TEXT_RE = re.compile(r"(?<=[?？.!)])\s+A(?:nswer)?\s*:\s*")  # "… why? A: because", not "plan A: …"
 _BOLD_NUMBER_RE = re.compile(r"^\s*(?P<num>\d{1,6})\s*[.)]\s*$")
 _ANSWER_WORD_RE = re.compile(r"^\s*Answers?\s*(?:[:：.-]|$)\s*", re.IGNORECASE)
 _PLACEHOLDER_RE = re.compile(
