@@ -26,9 +26,9 @@ def test_engines_agree_on_samples(text: str) -> None:
 def test_engines_agree_on_every_reference_answer(reference_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     bodies: list[str] = []
 
-    def spy(text: str):  # type: ignore[no-untyped-def]
-        bodies.append(text)
-        return pulldown.parse_blocks(text)
+    def spy(text: str, tex_delimiters: bool = False):  # type: ignore[no-untyped-def]
+        bodies.append(pulldown.tex_delimiters_to_dollars(text) if tex_delimiters else text)
+        return pulldown.parse_blocks(text, tex_delimiters)
 
     monkeypatch.setattr(transcript, "parse_blocks", spy)
     transcript.read(reference_bytes.decode(), "ref.txt")
@@ -53,3 +53,13 @@ def test_display_math_alone_is_a_block() -> None:
     assert pulldown.parse_blocks("$$a$$\n$$b$$") == (MathBlock("a"), MathBlock("b"))
     assert isinstance(pulldown.parse_blocks("x $$a$$")[0], Paragraph)
     assert isinstance(pulldown.parse_blocks("|a|\n|-|\n|b|")[0], Table)
+
+
+def test_chat_tex_delimiters_become_formulas_outside_code() -> None:
+    text = "Energy \\(E = mc^2\\) here `\\(code\\)`\n\n\\[\n\\sum_i x_i\n\\]\n\n```\n\\(kept\\)\n```"
+    blocks = pulldown.parse_blocks(text, tex_delimiters=True)
+    assert blocks[0] == Paragraph((Text("Energy "), Math("E = mc^2"), Text(" here "), Code("\\(code\\)")))
+    assert blocks[1] == MathBlock("\\sum_i x_i")
+    assert blocks[2].text == "\\(kept\\)"  # type: ignore[union-attr]
+    # in hand-written Markdown \[ is an escaped bracket
+    assert pulldown.parse_blocks("\\[MASK\\]") == (Paragraph((Text("[MASK]"),)),)

@@ -60,13 +60,15 @@ def main() -> None:
 @click.option("--title", help="Document title (default: from the batch headings or file name).")
 @click.option("--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
               help="Also write the summary as JSON.")
-@click.option("--no-repair", is_flag=True, help="Skip the repair passes (keep copy damage as is).")
+@click.option("--repair/--no-repair", "repair", default=None,
+              help="Run the repair passes for copy damage, or keep the text as read (default: repair "
+                   "chat transcripts, leave exports, Markdown and Word files as they are).")
 @click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
               help="Read INPUT as this format instead of recognising it by content.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def convert(input_path: str, output: str | None, rendition: str, title: str | None,
-            report_path: str | None, no_repair: bool, from_format: str | None, quiet: bool,
+            report_path: str | None, repair: bool | None, from_format: str | None, quiet: bool,
             debug: bool) -> None:
     """Convert a chat transcript (or qabook Markdown/JSON) to DOCX, Markdown or JSON.
 
@@ -81,7 +83,7 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             raise InputError(f"output {out!r} is the input file; choose another name")
         if report_path and name != "-" and _same_file(name, report_path):
             raise InputError(f"report {report_path!r} is the input file; choose another name")
-        options = Options(rendition=rendition, title=title, repairs=not no_repair, reader=from_format)
+        options = Options(rendition=rendition, title=title, repairs=repair, reader=from_format)
         if name == "-":
             result = load(sys.stdin.buffer.read(), name, options)
         else:

@@ -40,6 +40,8 @@ class ReaderFormat:
     description: str
     sniff: Callable[[Source], int]
     read: ReadFn
+    copied: bool = False
+    """Text copied from a rendered chat page: it may carry copy damage, so the repair passes run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +115,7 @@ READERS: tuple[ReaderFormat, ...] = (
                  if source.head().startswith(b"PK\x03\x04") else 0,
                  lambda source, title: importlib.import_module("qabook.readers.docx").read(source, title)),
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
-                 *_text_format(transcript)),
+                 *_text_format(transcript), copied=True),
     ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",
                  chatgpt_reader.sniff, chatgpt_reader.read),
     ReaderFormat("claude", "Claude's data export: conversations.json or the ZIP",

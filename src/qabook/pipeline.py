@@ -32,8 +32,9 @@ class Options:
     """``auto``, ``first``, ``last`` or a rendition number."""
     title: str | None = None
     """Document title; by default the reader's guess."""
-    repairs: bool = True
-    """Run the repair passes."""
+    repairs: bool | None = None
+    """Run the repair passes: by default only for text copied from a chat page (transcripts),
+    where copy damage happens; True or False decides for any input."""
     reader: str | None = None
     """Force an input format by name instead of sniffing."""
 
@@ -103,7 +104,7 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
         raise InputError("holds no questions and answers that qabook recognises")
     decoded = source.decoded
     repairs: tuple[RepairResult, ...] = ()
-    if options.repairs:
+    if options.repairs if options.repairs is not None else reader.copied:
         doc, repairs = repair(doc)
     repaired = doc
     try:

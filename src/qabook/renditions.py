@@ -167,9 +167,10 @@ def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionRepor
         picked.append((choice[0], titled[0], titled[1]))
         chosen_per[choice[0].origin.rendition - 1] += 1
 
-    seen_numbers = Counter(it.number for it, _, _ in picked if it.number is not None)
-    for n in sorted(n for n, c in seen_numbers.items() if c > 1):
-        warnings.append(f"Q{n} appears with different questions; each is kept as its own item")
+    if count > 1:  # numbers that restart per section are normal; across renditions they are news
+        seen_numbers = Counter(it.number for it, _, _ in picked if it.number is not None)
+        for n in sorted(n for n, c in seen_numbers.items() if c > 1):
+            warnings.append(f"Q{n} appears with different questions; each is kept as its own item")
 
     sections: list[Section] = []
     for it, title, synthesized in picked:

@@ -59,14 +59,17 @@ def parser() -> MarkdownIt:
     return md
 
 
-def parse_blocks(text: str) -> tuple[Block, ...]:
-    """Parse Markdown text into model blocks (with the fast parser, :mod:`qabook.readers.pulldown`)."""
-    return pulldown.parse_blocks(text)
+def parse_blocks(text: str, tex_delimiters: bool = False) -> tuple[Block, ...]:
+    """Parse Markdown text into model blocks (with the fast parser, :mod:`qabook.readers.pulldown`).
+
+    ``tex_delimiters`` also reads ``\\(…\\)`` and ``\\[…\\]`` as formulas, as chat assistants write them.
+    """
+    return pulldown.parse_blocks(text, tex_delimiters)
 
 
-def parse_inlines(text: str) -> tuple[Inline, ...]:
+def parse_inlines(text: str, tex_delimiters: bool = False) -> tuple[Inline, ...]:
     """Parse one line of Markdown into inlines (block syntax is not interpreted)."""
-    return pulldown.parse_inlines(text)
+    return pulldown.parse_inlines(text, tex_delimiters)
 
 
 def parse_blocks_markdown_it(text: str) -> tuple[Block, ...]:

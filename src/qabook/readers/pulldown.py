@@ -252,8 +252,62 @@ _BLOCK_STARTS: dict[str, Any] = {
 }
 
 
-def parse_blocks(text: str) -> tuple[Block, ...]:
-    """Parse Markdown text into model blocks."""
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
+_TEX_DISPLAY = re.compile(r"\\\[(.+?)\\\]", re.DOTALL)
+_TEX_INLINE = re.compile(r"\\\((.+?)\\\)", re.DOTALL)
+
+
+def tex_delimiters_to_dollars(text: str) -> str:
+    r"""``\(…\)`` → ``$…$`` and ``\[…\]`` → ``$$…$$`` outside code.
+
+    Chat assistants write formulas with these LaTeX delimiters in the Markdown they produce, where
+    CommonMark would read ``\(`` as an escaped parenthesis and lose the formula. Only for chat
+    sources: in hand-written Markdown ``\[`` is an escaped bracket.
+    """
+    if "\\(" not in text and "\\[" not in text:
+        return text
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        chunk = "".join(prose)
+        prose.clear()
+        pieces: list[str] = []
+        last = 0
+        for m in _CODE_SPAN.finditer(chunk):
+            pieces.append(_convert(chunk[last:m.start()]))
+            pieces.append(m.group(0))
+            last = m.end()
+        pieces.append(_convert(chunk[last:]))
+        out.append("".join(pieces))
+
+    for line in text.splitlines(keepends=True):
+        m = _FENCE_LINE.match(line)
+        if fence is None and m:
+            flush()
+            fence = m.group(1)
+            out.append(line)
+        elif fence is not None:
+            out.append(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        else:
+            prose.append(line)
+    flush()
+    return "".join(out)
+
+
+def _convert(chunk: str) -> str:
+    chunk = _TEX_DISPLAY.sub(lambda m: "$$" + m.group(1).strip() + "$$", chunk)
+    return _TEX_INLINE.sub(lambda m: "$" + m.group(1).strip() + "$", chunk)
+
+
+def parse_blocks(text: str, tex_delimiters: bool = False) -> tuple[Block, ...]:
+    """Parse Markdown text into model blocks (``tex_delimiters``: see :func:`tex_delimiters_to_dollars`)."""
+    if tex_delimiters:
+        text = tex_delimiters_to_dollars(text)
     return tuple(_Folder(list(pyromark.events(text, options=OPTIONS))).blocks(nested=False))
 
 
@@ -268,9 +322,9 @@ def _protect(line: str) -> str:
     return _NUMBER_OPENER.sub(lambda m: m.group(1) + "\\" + m.group(2), line, count=1)
 
 
-def parse_inlines(text: str) -> tuple[Inline, ...]:
+def parse_inlines(text: str, tex_delimiters: bool = False) -> tuple[Inline, ...]:
     """Parse one line of Markdown into inlines (a line that would open a block is read as text)."""
-    blocks = parse_blocks(_protect(text))
+    blocks = parse_blocks(_protect(text), tex_delimiters)
     if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
         return blocks[0].inlines
     out: list[Inline] = []

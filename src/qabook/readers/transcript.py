@@ -302,7 +302,7 @@ def _read_numbered(lines: list[_Line], name: str, title: str | None) -> Reading:
         else:
             hi = item.line
             body = []
-        answer = parse_blocks("\n".join(body))
+        answer = parse_blocks("\n".join(body), tex_delimiters=True)
         assert section is not None
         section.items.append(Item(
             number=item.number,
@@ -403,7 +403,7 @@ def _question(text: str) -> tuple[Inline, ...]:
     text = text.strip()
     if text.endswith("**") and text.count("**") % 2 == 1:
         text = text[:-2].rstrip()
-    return parse_inlines(text)
+    return parse_inlines(text, tex_delimiters=True)
 
 
 def _guess_title(sections: list[Section], name: str) -> str:
@@ -449,7 +449,7 @@ def _read_turns(lines: list[_Line], name: str, title: str | None) -> Reading:
             while j < len(turns) and turns[j][0] == "assistant":
                 reply.extend(turns[j][2])
                 j += 1
-            answer = parse_blocks("\n".join(t for _, t in reply))
+            answer = parse_blocks("\n".join(t for _, t in reply), tex_delimiters=True)
             last = max([n for n, t in reply if t.strip()] or [no])
             items.append(Item(
                 number=None,
