@@ -136,7 +136,7 @@ class _Folder:
         kids = _merge(self.inlines())
         return [Paragraph((Strong(kids),) if kids else ())]
 
-    def list(self, start: int | None) -> list[Block]:
+    def list_block(self, start: int | None) -> list[Block]:
         items: list[ListItem] = []
         while not _is_end(self.ev[self.i]):
             self.i += 1  # Start Item
@@ -244,7 +244,7 @@ _LEAVES: tuple[tuple[str, Any], ...] = (
 _BLOCK_STARTS: dict[str, Any] = {
     "Paragraph": _Folder.paragraph,
     "Heading": _Folder.heading,
-    "List": _Folder.list,
+    "List": _Folder.list_block,
     "CodeBlock": _Folder.code,
     "BlockQuote": _Folder.quote,
     "HtmlBlock": _Folder.html,
