@@ -120,3 +120,22 @@ def test_near_duplicates_are_blocked_not_all_pairs() -> None:
     items.append(Item(3001, (Text("What is concept number 7 of topic 7?"),), (Paragraph((Text("x"),)),)))
     groups = duplicate_groups(items)
     assert [g.numbers for g in groups] == [(7, 3001)]
+
+
+def test_renditions_are_matched_within_a_collection_only() -> None:
+    from dataclasses import replace as dc_replace
+
+    from qabook.model import Document, Origin, Section
+    from qabook.renditions import resolve
+
+    def item(n: int, answer: str, rendition: int, collection: int) -> Item:
+        return Item(n, (Text("Same question?"),), (Paragraph((Text(answer),)),),
+                    origin=Origin(rendition, 0, 0, collection))
+
+    doc = Document("T", "s", (Section("Chat A", (item(1, "a", 1, 1),)), Section("Chat B", (item(1, "b", 1, 2),))))
+    merged, report = resolve(doc)
+    assert [it.answer for it in merged.items()] == [it.answer for it in doc.items()]  # both kept
+    assert report.differences == ()
+    same = dc_replace(doc, sections=(Section("A", (item(1, "a", 1, 1), item(1, "b", 2, 1))),))
+    merged, report = resolve(same)
+    assert len(list(merged.items())) == 1 and [d.number for d in report.differences] == [1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from qabook.model import MODEL_VERSION
+
 import hashlib
 import json
 import os
@@ -71,7 +73,7 @@ def test_convert_to_markdown_and_json(small: Path, tmp_path: Path) -> None:
     text = md.read_text(encoding="utf-8")
     assert "### 1. What is a tensor?" in text and "That's 1–2 done" not in text
     obj = json.loads(js.read_text(encoding="utf-8"))
-    assert obj["qabook-model"] == "1.0"
+    assert obj["qabook-model"] == MODEL_VERSION
     assert [i["number"] for i in obj["sections"][0]["items"]] == [1, 2]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from qabook.model import MODEL_VERSION
+
 import json
 
 import pytest
@@ -33,7 +35,7 @@ def test_json_round_trip_keeps_every_node() -> None:
 
 def test_json_is_versioned_and_stable() -> None:
     obj = json.loads(to_json(EVERY_NODE))
-    assert list(obj)[0] == "qabook-model" and obj["qabook-model"] == "1.0"
+    assert list(obj)[0] == "qabook-model" and obj["qabook-model"] == MODEL_VERSION
     assert to_json(EVERY_NODE) == to_json(from_json(to_json(EVERY_NODE)))
     assert obj["sections"][0]["items"][0]["answer"][0]["type"] == "Paragraph"
 

@@ -9,7 +9,7 @@ from qabook.model import (
 )
 from qabook.pipeline import load
 from qabook.readers import markdown as markdown_reader
-from qabook.writers.markdown import render
+from qabook.writers.markdown import SIGNATURE, render
 
 from tests.test_model import EVERY_NODE
 
@@ -21,7 +21,7 @@ def _items(doc: Document) -> list[tuple]:  # type: ignore[type-arg]
 def test_layout_title_sections_question_headings() -> None:
     md = render(EVERY_NODE)
     lines = md.splitlines()
-    assert lines[0] == "# T"
+    assert lines[0] == SIGNATURE and lines[2] == "# T"
     assert "## S" in lines
     assert "### 3. What `x`?" in lines
     assert "### open" in lines
@@ -68,3 +68,15 @@ def test_reference_case_round_trips_through_markdown(reference) -> None:  # type
     assert back.report.reader == "markdown"
     assert _items(back.document) == _items(reference.document)
     assert [s.title for s in back.document.sections] == [s.title for s in reference.document.sections]
+
+
+def test_own_layout_fast_path_equals_the_general_reader(reference) -> None:  # type: ignore[no-untyped-def]
+    from qabook.writers.markdown import SIGNATURE
+
+    md = render(reference.document)
+    fast = markdown_reader.read(md, "ref.md").document
+    # the same text without the signature (a comment in its place keeps the line numbers)
+    general = markdown_reader.read(md.replace(SIGNATURE, "<!-- x -->", 1), "ref.md").document
+    assert _items(fast) == _items(general) == _items(reference.document)
+    assert (fast.title, [s.title for s in fast.sections]) == (general.title, [s.title for s in general.sections])
+    assert [it.origin.first_line for it in fast.items()] == [it.origin.first_line for it in general.items()]

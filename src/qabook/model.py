@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-MODEL_VERSION = "1.0"
+MODEL_VERSION = "1.1"
 
 # --------------------------------------------------------------------------- inlines
 
@@ -158,6 +158,9 @@ class Origin:
     """1-based line of the question in the source (0 when unknown)."""
     last_line: int = 0
     """1-based last line of the answer in the source (0 when unknown)."""
+    collection: int = 0
+    """Which numbered set the item belongs to when a source holds several (a conversation of a
+    chat-app export); renditions are only matched within one collection."""
 
 
 Status = Literal["answered", "unanswered"]

@@ -1,8 +1,8 @@
 """Renditions: the same numbered set appearing more than once, made into one collection.
 
 A reader marks every item with the rendition it came from (1 = the first time the numbered set
-appears in the source). Here the items that share a number *and* the same question words are
-grouped; other repeats of a number are different questions and are all kept.
+appears in the source). Here the items that share a collection (a conversation, in an export), a
+number *and* the same question words are grouped; other repeats of a number are different questions and are all kept.
 
 ``auto`` takes, per item, the best-structured rendition whose words equal the earliest
 rendition's (see :mod:`qabook.words`); where a later rendition's words differ, the earliest is kept
@@ -140,13 +140,13 @@ def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionRepor
         per_rendition[it.origin.rendition - 1] += 1
 
     # group occurrences: same number and same question words; unnumbered items stand alone
-    groups: dict[tuple[int, tuple[str, ...]], list[tuple[Item, Section]]] = {}
+    groups: dict[tuple[int, int, tuple[str, ...]], list[tuple[Item, Section]]] = {}
     ordered: list[list[tuple[Item, Section]]] = []
     for it, sec in entries:
         if it.number is None:
             ordered.append([(it, sec)])
             continue
-        key = (it.number, question_words(it))
+        key = (it.origin.collection, it.number, question_words(it))
         if key not in groups:
             groups[key] = []
             ordered.append(groups[key])

@@ -297,12 +297,12 @@ def _hunks(a: tuple[str, ...], b: tuple[str, ...], context: int = 4) -> tuple[Hu
 
 def rendition_differences(all_renditions: Document) -> tuple[RenditionDiff, ...]:
     """Per item and later rendition, the word hunks where it differs from the earliest."""
-    groups: dict[tuple[int, tuple[str, ...]], list[Item]] = defaultdict(list)
+    groups: dict[tuple[int, int, tuple[str, ...]], list[Item]] = defaultdict(list)
     for it in all_renditions.items():
         if it.number is not None:
-            groups[(it.number, question_words(it))].append(it)
+            groups[(it.origin.collection, it.number, question_words(it))].append(it)
     out: list[RenditionDiff] = []
-    for (number, _), occurrences in groups.items():
+    for (_, number, _), occurrences in groups.items():
         if len(occurrences) < 2:
             continue
         base = answer_words(occurrences[0])

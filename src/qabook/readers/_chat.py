@@ -31,7 +31,7 @@ import datetime as dt
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
@@ -332,6 +332,13 @@ def origin(rendition: int) -> Origin:
     return Origin(rendition, 0, 0)
 
 
+def in_collection(section: Section, collection: int) -> Section:
+    """The section with its items marked as collection ``collection`` (one per conversation), so
+    numbered Q&A in different conversations is never taken for renditions of each other."""
+    items = tuple(replace(it, origin=replace(it.origin, collection=collection)) for it in section.items)
+    return Section(section.title, items, section.synthesized)
+
+
 @lru_cache(maxsize=1024)
 def skipped(kind: str, label: str) -> Skipped:
     """A shared :class:`Skipped` record (a big export skips millions of messages of few kinds)."""
@@ -554,7 +561,7 @@ def reading_from(conversations: Iterator[Conversation], name: str, title: str | 
         raise InputError(f"holds no {default_title.lower()}")
     if all(created is not None for created, _, _ in found):
         found.sort(key=lambda t: (t[0], t[1]))
-    sections = unique_titles([s for _, _, s in found])
+    sections = [in_collection(s, n) for n, s in enumerate(unique_titles([s for _, _, s in found]), start=1)]
     doc = Document(
         title=title or (" ".join(only_title.split()) if count == 1 and only_title else default_title),
         source=name,

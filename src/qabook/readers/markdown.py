@@ -63,7 +63,8 @@ from qabook.model import (
 )
 from qabook.readers import _html
 from qabook.readers.base import InputError, Reading, Skipped
-from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse_blocks, parser
+from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse_blocks, parse_inlines, parser
+from qabook.writers.markdown import SIGNATURE
 
 NAME = "markdown"
 
@@ -873,6 +874,8 @@ def sniff(text: str) -> int:
     A chat transcript with Markdown inside is the transcript reader's: apart from numbered
     question headings, layouts score below it when the text has speaker lines.
     """
+    if text.startswith(SIGNATURE):
+        return 90
     head = text[:SNIFF_CHARS]
     if len(text) > SNIFF_CHARS and "\n" in head:
         head = head[:head.rindex("\n")]  # whole lines only
@@ -884,8 +887,64 @@ def sniff(text: str) -> int:
     return score
 
 
+_QABOOK_HEADING = re.compile(r"^(#{1,3})(?:[ \t]+(.*?))?[ \t]*$")
+_QABOOK_NUMBER = re.compile(r"^(\d{1,9})\.[ \t]+(.*)$", re.DOTALL)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
+    """The fast path for a file qabook's Markdown writer wrote (it starts with the signature).
+
+    That writer puts only ``#``, ``##`` and ``###`` headings at the start of lines, blank lines
+    between blocks, and no HTML that could hide a heading; so the file's structure is its heading
+    lines outside fenced code, and only the answers between them need a Markdown parse (with the
+    fast parser). The result equals the general ``headings`` layout's (tests compare them).
+    """
+    b = Builder(title)
+    b.drop_rules = False
+    lines = text.split("\n")
+    chunk: list[str] = []
+    chunk_end = 0
+    fence: str | None = None
+
+    def flush() -> None:
+        if b.item is not None and any(ln.strip() for ln in chunk):
+            b.answer(list(parse_blocks("\n".join(chunk))), chunk_end)
+        chunk.clear()
+
+    for no, line in enumerate(lines, start=1):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
+                fence = None
+        elif m:
+            fence = m.group(1)
+        else:
+            h = _QABOOK_HEADING.match(line)
+            if h:
+                flush()
+                level, content = len(h.group(1)), re.sub(r"[ \t]+#+$", "", h.group(2) or "")
+                if level < 3:
+                    b.heading(plain_text(parse_inlines(content)), level)
+                else:
+                    num = _QABOOK_NUMBER.match(content)
+                    if num:
+                        b.question(int(num.group(1)), parse_inlines(num.group(2)), no)
+                    else:
+                        b.question(None, parse_inlines(content), no)
+                continue
+        if b.item is not None:
+            chunk.append(line)
+            if line.strip():
+                chunk_end = no
+    flush()
+    return b.reading(name, "headings")
+
+
 def read(text: str, name: str = "-", title: str | None = None) -> Reading:
     """Read Markdown Q&A into a document (the layout is stored as the ``layout`` meta value)."""
+    if text.startswith(SIGNATURE):
+        return _read_own_layout(text, name, title)
     units = _units(parser().parse(text))
     layout, count, _ = _choose(units)
     if not count:

@@ -1,6 +1,6 @@
 """Markdown (CommonMark + GFM tables, ``$…$`` / ``$$…$$`` math), each question a heading.
 
-Layout::
+Layout (after a first-line comment naming it)::
 
     # Title
     ## Section
@@ -164,9 +164,14 @@ def _heading(item: Item) -> str:
     return f"### {text}" if text else "###"
 
 
+SIGNATURE = "<!-- qabook markdown: # title, ## sections, ### numbered questions -->"
+"""First line of every file this writer produces: an invisible comment that tells qabook's reader
+the layout is exactly this writer's, so it can read it without a full parse of the document."""
+
+
 def render(doc: Document) -> str:
     """The whole document as Markdown text."""
-    parts = [f"# {escape(doc.title, False)}"]
+    parts = [SIGNATURE, f"# {escape(doc.title, False)}"]
     for section in doc.sections:
         parts.append(f"## {escape(section.title, False)}")
         for item in section.items:
