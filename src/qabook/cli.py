@@ -233,6 +233,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qabook.audit.commands",
     "qabook.study.commands",
     "qabook.commands.listing",
+    "qabook.web.commands",
 )
 
 
