@@ -1,0 +1,68 @@
+"""Measuring helper for ``bench/run.py``: run one command and report its own resource use.
+
+Usage: ``python -S -I bench/_spawn.py TIMEOUT STDERR_FILE -- COMMAND [ARG ...]``
+
+Prints one JSON object: ``{"status", "timed_out", "wall", "cpu", "maxrss_kib"}``.
+
+Why a separate, tiny process: on Linux a process's peak RSS (``ru_maxrss``) survives ``exec``,
+and a forked child starts from a copy of its parent's memory, so a command spawned straight from
+the benchmark runner (which holds a 10,000-item document in memory) would report the runner's
+size, not its own. Spawned from this helper, which imports nothing beyond built-in modules before
+spawning, a command's reported peak has a floor of only this interpreter's few megabytes
+(``bench/run.py`` measures and reports that floor).
+
+The command runs in its own session with stdin and stdout on ``/dev/null`` and stderr into
+STDERR_FILE. Wall time runs from spawn to reap; CPU time (user + system) and peak RSS are the
+child's own, from ``os.wait4``. A TIMEOUT above 0 kills the command's process group when reached.
+"""
+
+import os
+import signal
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    """Spawn ``argv[3:]`` (after ``--``), wait for it and print its figures as JSON."""
+    if len(argv) < 4 or argv[2] != "--":
+        print(__doc__, file=sys.stderr)
+        return 2
+    timeout, err_path, command = float(argv[0]), argv[1], argv[3:]
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+    ]
+    timed_out = False
+    start = time.perf_counter()
+    pid = os.posix_spawnp(command[0], command, os.environ, file_actions=actions, setsid=True)
+
+    def kill(signum: int, frame: object) -> None:
+        nonlocal timed_out
+        timed_out = True
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    if timeout > 0:
+        signal.signal(signal.SIGALRM, kill)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+    import json  # only now: imports before the spawn would raise the measurement floor
+
+    print(json.dumps({
+        "status": os.waitstatus_to_exitcode(status),
+        "timed_out": timed_out,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss_kib": usage.ru_maxrss,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
