@@ -43,8 +43,8 @@ def decode(data: bytes) -> SourceText:
     """Decode input bytes; raises :class:`InputError` for input that is not text."""
     for magic, what in _CONTAINERS:
         if data.startswith(magic):
-            raise InputError(f"is {what} that qabook cannot read (it reads chat transcripts, Markdown, "
-                             "Word files, ChatGPT/Claude/Gemini exports and qabook JSON)")
+            raise InputError(f"is {what}, not text; qabook reads chat transcripts, Markdown, Word files, "
+                             "ChatGPT/Claude/Gemini exports and qabook JSON")
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
         encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
