@@ -271,3 +271,28 @@ def test_from_forces_a_reader(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "found no questions and answers" in r.output
     r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--from", "nonsense"])
     assert r.exit_code == 2 and "Invalid value for '--from'" in r.output
+
+
+def test_formula_that_cannot_become_an_equation_is_listed(tmp_path: Path) -> None:
+    src = tmp_path / "m.md"
+    src.write_text("### 1. Good?\n\n$$x^2$$\n\n### 2. Bad?\n\n$$\\frac{a}{$$\n")
+    out = tmp_path / "m.docx"
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out)])
+    assert r.exit_code == 0
+    lines = [ln for ln in r.output.splitlines() if "formula kept as TeX" in ln]
+    assert len(lines) == 1 and lines[0].startswith("warning: Q2: formula kept as TeX (")
+    assert b"\\frac{a}{" in zipfile.ZipFile(out).read("word/document.xml")
+
+
+def test_select_keeps_matching_sections(tmp_path: Path) -> None:
+    src = tmp_path / "n.md"
+    src.write_text("## Networking (2024-01-05)\n\n### 1. What is DNS?\n\nNames.\n\n"
+                   "## Storage (2024-03-01)\n\n### 1. What is RAID?\n\nDisks.\n")
+    out = tmp_path / "o.md"
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--select", "stor"])
+    assert r.exit_code == 0 and "1 item" in r.output
+    assert "RAID" in out.read_text() and "DNS" not in out.read_text()
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--until", "2024-02-01"])
+    assert r.exit_code == 0 and "DNS" in out.read_text() and "RAID" not in out.read_text()
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(tmp_path / "x.md"), "--select", "nothing"])
+    assert r.exit_code == 2 and "no section matches" in r.output and not (tmp_path / "x.md").exists()

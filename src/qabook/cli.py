@@ -12,13 +12,23 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from qabook import __version__
 from qabook.formats import READERS, WRITERS, writer_for
-from qabook.pipeline import Options, Report, default_output, document_date, load, write_file
+from qabook.pipeline import (
+    Options,
+    Report,
+    check_folder,
+    default_output,
+    document_date,
+    load,
+    write_bytes,
+    write_file,
+    write_text,
+)
 from qabook.readers.base import InputError
 
 if TYPE_CHECKING:
@@ -51,25 +61,32 @@ def main() -> None:
 
 
 @main.command(epilog=_FORMATS_HELP)
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-o", "--output", metavar="OUTPUT",
               help="Output file (default: INPUT with .docx; '-' writes Markdown to stdout).")
 @click.option("--rendition", default="auto", show_default=True, metavar="auto|first|last|N",
               help="When the numbered set appears more than once: take per item the best-structured "
                    "rendition with the earliest one's words (auto), or one rendition for all.")
 @click.option("--title", help="Document title (default: from the batch headings or file name).")
-@click.option("--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
+@click.option("--report", "report_path", metavar="FILE.json", type=click.Path(),
               help="Also write the summary as JSON.")
 @click.option("--repair/--no-repair", "repair", default=None,
               help="Run the repair passes for copy damage, or keep the text as read (default: repair "
                    "chat transcripts, leave exports, Markdown and Word files as they are).")
 @click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
               help="Read INPUT as this format instead of recognising it by content.")
+@click.option("--select", "select", metavar="TEXT",
+              help="Keep only the sections (conversations) whose title contains TEXT "
+                   "(or matches it as a pattern with * ? [). See `qabook list`.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Keep only conversations from this day on (sections dated in their title).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Keep only conversations up to this day.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def convert(input_path: str, output: str | None, rendition: str, title: str | None,
-            report_path: str | None, repair: bool | None, from_format: str | None, quiet: bool,
-            debug: bool) -> None:
+            report_path: str | None, repair: bool | None, from_format: str | None,
+            select: str | None, since: Any, until: Any, quiet: bool, debug: bool) -> None:
     """Convert a chat transcript (or qabook Markdown/JSON) to DOCX, Markdown or JSON.
 
     INPUT is a file, or '-' for standard input. The summary lists the items found per section,
@@ -83,6 +100,10 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             raise InputError(f"output {out!r} is the input file; choose another name")
         if report_path and name != "-" and _same_file(name, report_path):
             raise InputError(f"report {report_path!r} is the input file; choose another name")
+        if report_path and out != "-" and _same_file(out, report_path):
+            raise InputError(f"report {report_path!r} is the output file; choose another name")
+        if report_path:
+            check_folder(report_path)  # before the output is written, so a bad report path leaves nothing
         options = Options(rendition=rendition, title=title, repairs=repair, reader=from_format)
         if name == "-":
             result = load(sys.stdin.buffer.read(), name, options)
@@ -90,12 +111,14 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             _check_input(name)
             result = load(None, name, options, path=name)
         date = document_date(None if name == "-" else name)
+        if select or since or until:
+            result = _select(result, select, since, until)
         if out == "-":
             _write_stdout(result.document)
             writer_name = "markdown"
         else:
             writer_name = write_file(result.document, out, date, writer).name
-        report = _with_output(result.report, out, writer_name)
+        report = _with_output(result.report, out, writer_name, result.document)
         if report_path:
             _write_report(report, report_path)
     except InputError as exc:
@@ -113,27 +136,65 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
 @main.command()
 @click.option("-o", "--output", default="qabook-demo.docx", show_default=True,
               help="Where to write the demo document.")
-def demo(output: str) -> None:
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def demo(output: str, debug: bool) -> None:
     """Convert the example transcript that ships with qabook and write qabook-demo.docx.
 
     The example is a short chat with numbered Q&A in two renditions and every kind of copy
-    damage qabook repairs. Its text is written next to the output as qabook-demo.txt.
+    damage qabook repairs. Its text is written next to the output as qabook-demo.txt (a file of
+    that name that holds something else is never overwritten).
     """
     data = resources.files("qabook.examples").joinpath("demo-transcript.txt").read_bytes()
+    text_path = str(Path(output).with_suffix(".txt"))
+    current = output
     try:
+        writer = writer_for(output)
+        check_folder(output)
+        current = text_path
+        if os.path.lexists(text_path) and not _holds(text_path, data):
+            raise InputError("exists and is not qabook's demo transcript; choose another --output")
+        current = output
         result = load(data, "demo-transcript.txt", Options())
-        write_file(result.document, output, None)
-        Path(output).with_suffix(".txt").write_bytes(data)
+        write_file(result.document, output, None, writer)
+        current = text_path
+        write_bytes(data, text_path)
     except (InputError, OSError) as exc:
-        _fail(output, str(exc))
-    report = _with_output(result.report, output, writer_for(output).name)
+        if debug:
+            raise
+        _fail(current, str(exc) if isinstance(exc, InputError) else (exc.strerror or str(exc)))
+    report = _with_output(result.report, output, writer.name)
     print_summary(report, _console())
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _console() -> Console:
     from rich.console import Console  # rich is only needed when there is something to print
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _select(result: Any, pattern: str | None, since: Any, until: Any) -> Any:
+    """The result with only the chosen sections (an error when none is left)."""
+    from dataclasses import replace
+
+    from qabook.commands.listing import select_sections
+
+    doc = select_sections(result.document, pattern, since.date() if since else None,
+                          until.date() if until else None)
+    if not doc.sections:
+        raise InputError("no section matches --select/--since/--until (see `qabook list`)")
+    items = [it for s in doc.sections for it in s.items]
+    report = replace(result.report, items=len(items),
+                     answered=sum(1 for it in items if it.status == "answered"),
+                     sections=tuple((s.title, len(s.items)) for s in doc.sections))
+    return replace(result, document=doc, report=report)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -159,17 +220,24 @@ def _write_stdout(doc: object) -> None:
     sys.stdout.flush()
 
 
-def _with_output(report: Report, output: str, writer: str) -> Report:
+def _with_output(report: Report, output: str, writer: str, doc: object = None) -> Report:
+    """The report with the output named, and for writers that turn TeX into equations (DOCX,
+    HTML) a warning per formula that stays TeX, with the reason."""
     from dataclasses import replace
 
-    return replace(report, output=output, writer=writer)
+    warnings = report.warnings
+    if writer in ("docx", "html") and doc is not None:
+        from qabook.math import check_formulas
+
+        for number, tex, reason in check_formulas(doc):  # type: ignore[arg-type]
+            where = f"Q{number}" if number is not None else "an item"
+            short = tex if len(tex) <= 60 else tex[:57] + "…"
+            warnings += (f"{where}: formula kept as TeX ({reason}): {short}",)
+    return replace(report, output=output, writer=writer, warnings=warnings)
 
 
 def _write_report(report: Report, path: str) -> None:
-    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n"
-    tmp = Path(path).with_name(f".{Path(path).name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", path)
 
 
 def _n(count: int, noun: str) -> str:
