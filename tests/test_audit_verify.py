@@ -147,3 +147,67 @@ def test_unusable_files_exit_2(tmp_path: Path) -> None:
 ])
 def test_formula_glyphs(tex: str, glyphs: str) -> None:
     assert formula_glyphs(tex) == glyphs
+
+
+CORPUS_FILES = [
+    "000_8484edd62e7d6ec6.txt", "dsi-theory/theory.md", "salvatorera-faq/FAQ.md",
+    "aishwaryanr-genai60/60_gen_ai_questions.md", "chatgpt-export-pkuppens/conversations.json",
+    "chatgpt-sample-oxsalt/sample_conversations.json", "chatgpt-thinking-pionxzh/thinking-summaries.json",
+    "transcript-kekyo-ja/git-db-internals.md",
+]
+FORMATS = ["docx", "md", "json", "html", "apkg", "csv", "tsv"]
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_every_format_verifies_for_every_corpus_file(corpus: Path, name: str, tmp_path: Path) -> None:
+    from qabook.pipeline import load
+
+    path = corpus / name
+    result = load(None, name, path=str(path))
+    for ext in FORMATS:
+        out = tmp_path / f"out.{ext}"
+        write_file(result.document, str(out))
+        check = verify(out.read_bytes(), out.name, result.document, name)
+        assert check.ok, (ext, [(p.number, p.kind, p.diff[:200]) for p in check.problems[:3]])
+        assert check.verified == check.items == len(list(result.document.items()))
+
+
+def test_edited_html_anki_and_csv_are_caught(reference, reference_outputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for ext in ("html", "apkg", "tsv"):
+        path = tmp_path / f"ref.{ext}"
+        write_file(reference.document, str(path))
+        data = path.read_bytes()
+        if ext == "apkg":
+            import sqlite3
+
+            zin = zipfile.ZipFile(io.BytesIO(data))
+            member = next(n for n in zin.namelist() if n.startswith("collection.anki2"))
+            db = tmp_path / "c.db"
+            db.write_bytes(zin.read(member))
+            con = sqlite3.connect(db)
+            (flds,) = con.execute("SELECT flds FROM notes WHERE flds LIKE '%\x1f77\x1f%'").fetchone()
+            con.execute("UPDATE notes SET flds = ? WHERE flds = ?", (flds.replace("model", "", 1), flds))
+            con.commit()
+            con.close()
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as zout:
+                for info in zin.infolist():
+                    zout.writestr(info, db.read_bytes() if info.filename == member else zin.read(info))
+            edited = buf.getvalue()
+            want = 77
+        else:
+            text = data.decode()
+            marker = 'id="q77"' if ext == "html" else None
+            if marker:
+                at = text.index(marker)
+                cut = text.index("model", at)
+                edited = (text[:cut] + text[cut + len("model"):]).encode()
+                want = 77
+            else:
+                lines = text.splitlines(keepends=True)
+                body = [i for i, ln in enumerate(lines) if not ln.startswith("#")]
+                lines[body[76]] = lines[body[76]].replace("model", "", 1)
+                edited = "".join(lines).encode()
+                want = 77
+        result = verify(edited, path.name, reference.document, "ref.txt")
+        assert [p.number for p in result.problems] == [want], ext

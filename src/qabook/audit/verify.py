@@ -2,7 +2,8 @@ r"""``qabook verify``: prove that an output file still holds every source item's
 
 An output is read back into items (number, question, answer) with a small reader per format:
 DOCX (``word/document.xml``: a Heading 2 paragraph starts an item, the paragraphs after it are
-its answer; title page, contents and notes are skipped), qabook Markdown, and qabook JSON. The
+its answer; title page, contents and notes are skipped), the HTML page (``details.qa``), the Anki
+package (its notes' fields), CSV/TSV records, qabook Markdown, and qabook JSON. The
 source is converted again the same way, and each source item is compared with the output item of
 the same number (or, for unnumbered items, the same place).
 
@@ -96,25 +97,30 @@ def _formula_token(glyphs: str) -> str:
 
 
 def inline_tokens(inlines: Iterable[Inline]) -> Iterator[str]:
-    """Tokens of a run of inlines (text runs joined before splitting into words)."""
+    """Tokens of a run of inlines: text runs are joined across bold, italics and links (as every
+    format shows them), formulas are single tokens, a line break separates words."""
     pending: list[str] = []
-    for node in inlines:
-        match node:
-            case Text(text=t) | Code(text=t):
-                pending.append(t)
-            case Strong(children=c) | Emphasis(children=c) | Link(children=c):
-                yield from text_words("".join(pending))
-                pending = []
-                yield from inline_tokens(c)
-            case Math(tex=t):
-                yield from text_words("".join(pending))
-                pending = []
-                yield _formula_token(formula_glyphs(t))
-            case LineBreak():
-                pending.append(" ")
-            case _:
-                raise AssertionError(node)
-    yield from text_words("".join(pending))
+    out: list[str] = []
+
+    def walk(nodes: Iterable[Inline]) -> None:
+        for node in nodes:
+            match node:
+                case Text(text=t) | Code(text=t):
+                    pending.append(t)
+                case Strong(children=c) | Emphasis(children=c) | Link(children=c):
+                    walk(c)
+                case Math(tex=t):
+                    out.extend(text_words("".join(pending)))
+                    pending.clear()
+                    out.append(_formula_token(formula_glyphs(t)))
+                case LineBreak():
+                    pending.append(" ")
+                case _:
+                    raise AssertionError(node)
+
+    walk(inlines)
+    out.extend(text_words("".join(pending)))
+    return iter(out)
 
 
 def block_tokens(blocks: Iterable[Block]) -> Iterator[str]:
@@ -174,18 +180,16 @@ def _docx_paragraph_tokens(p: Any) -> tuple[list[str], str]:
         tokens.extend(text_words("".join(pending)))
         pending.clear()
 
-    for el in p.iter(f"{W}r", f"{M}oMath", f"{W}tab", f"{W}br"):
+    for el in p.iter(f"{W}r", f"{M}oMath"):
         if el.tag == f"{M}oMath":
             flush()
             tokens.append(_formula_token(_glyphs("".join(t.text or "" for t in el.iter(f"{M}t")))))
             continue
-        if el.tag in (f"{W}tab", f"{W}br"):
-            pending.append(" ")
-            continue
         if any(a.tag == f"{M}oMath" for a in el.iterancestors()):
             continue
         style = el.find(f"{W}rPr/{W}rStyle")
-        run_text = "".join(t.text or "" for t in el.iter(f"{W}t"))
+        run_text = "".join(c.text or "" if c.tag == f"{W}t" else " " for c in el
+                           if c.tag in (f"{W}t", f"{W}tab", f"{W}br", f"{W}cr"))
         text.append(run_text)
         if style is not None and style.get(f"{W}val") == "MathTeX":
             flush()
@@ -250,10 +254,168 @@ def _bytes_io(data: bytes) -> Any:
     return io.BytesIO(data)
 
 
+# ---- HTML, Anki and CSV: answers are HTML fragments (MathML, or TeX for Anki's MathJax)
+
+_INLINE_TAGS = frozenset("a abbr b code del em i ins kbd mark q s samp small span strong sub sup u var".split())
+_TEX_IN_TEXT = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def html_tokens(fragment: Any) -> tuple[str, ...]:
+    r"""Tokens of an HTML element: MathML and ``\( \)`` TeX as formulas, block edges as spaces."""
+    tokens: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        text = "".join(pending)
+        pending.clear()
+        last = 0
+        for m in _TEX_IN_TEXT.finditer(text):
+            tokens.extend(text_words(text[last:m.start()]))
+            tokens.append(_formula_token(formula_glyphs(m.group(1) or m.group(2))))
+            last = m.end()
+        tokens.extend(text_words(text[last:]))
+
+    def walk(el: Any) -> None:
+        tag = _local(el.tag)
+        classes = (el.get("class") or "").split()
+        if tag == "math":
+            flush()
+            shown = "".join(node.text or "" for node in el.iter()
+                            if _local(node.tag) not in ("annotation", "annotation-xml"))
+            tokens.append(_formula_token(_glyphs(shown)))
+        elif tag == "code" and "tex" in classes:
+            flush()
+            tokens.append(_formula_token(formula_glyphs(el.text_content())))
+        elif tag == "pre" and "tex" not in classes:
+            flush()  # code: its words, never read as TeX
+            tokens.extend(text_words(el.text_content()))
+        elif tag == "p" and "none" in classes:
+            pass  # "No answer in the source."
+        else:
+            block = tag not in _INLINE_TAGS
+            if block:
+                pending.append(" ")
+            if el.text:
+                pending.append(el.text)
+            for child in el:
+                if isinstance(child.tag, str):
+                    walk(child)
+                if child.tail:
+                    pending.append(child.tail)
+            if block:
+                pending.append(" ")
+
+    walk(fragment)
+    flush()
+    return tuple(tokens)
+
+
+def _fragment(html: str) -> Any:
+    from lxml import html as lxml_html
+
+    return lxml_html.fragment_fromstring(html or "", create_parent="div")
+
+
+def read_html(data: bytes) -> list[ReadItem]:
+    """Items of an HTML page written by qabook: each ``details.qa`` is one item."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.document_fromstring(data)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"is not a readable HTML page ({exc})") from None
+    items: list[ReadItem] = []
+    for d in root.iter("details"):
+        if "qa" not in (d.get("class") or "").split():
+            continue
+        summary = d.find("summary")
+        num_el = summary.find("span[@class='num']") if summary is not None else None
+        q_el = summary.find("span[@class='q']") if summary is not None else None
+        number = None
+        if num_el is not None and num_el.text_content().strip().rstrip(".").isdigit():
+            number = int(num_el.text_content().strip().rstrip("."))
+        answer = next((c for c in d if _local(c.tag) == "div" and "answer" in (c.get("class") or "").split()), None)
+        items.append(ReadItem(number, html_tokens(q_el) if q_el is not None else (),
+                              html_tokens(answer) if answer is not None else ()))
+    if not items:
+        raise InputError('holds no qabook items (no <details class="qa">)')
+    return items
+
+
+def read_apkg(data: bytes) -> list[ReadItem]:
+    """Notes of an Anki package written by qabook (fields Question, Answer, Number, Section)."""
+    import sqlite3
+    import tempfile
+
+    try:
+        with zipfile.ZipFile(_bytes_io(data)) as zf:
+            member = next((n for n in ("collection.anki21", "collection.anki2") if n in zf.namelist()), None)
+            if member is None:
+                raise InputError("is not an Anki package (no collection inside)")
+            blob = zf.read(member)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"is not a readable Anki package ({exc})") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/collection.db"
+        with open(path, "wb") as fh:
+            fh.write(blob)
+        try:
+            con = sqlite3.connect(path)
+            try:
+                rows = con.execute("SELECT flds FROM notes ORDER BY id").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise InputError(f"holds an unreadable Anki collection ({exc})") from None
+    items: list[ReadItem] = []
+    for (flds,) in rows:
+        fields = flds.split("\x1f")
+        question, answer = fields[0], fields[1] if len(fields) > 1 else ""
+        number = int(fields[2]) if len(fields) > 2 and fields[2].strip().isdigit() else None
+        items.append(ReadItem(number, html_tokens(_fragment(question)), html_tokens(_fragment(answer))))
+    return items
+
+
+def read_delimited(data: bytes) -> list[ReadItem]:
+    """Records of qabook's CSV or TSV (question, HTML answer, tags), after Anki's ``#`` header lines."""
+    import csv as csv_module
+    import io
+
+    text = data.decode("utf-8-sig", errors="replace")
+    lines = text.splitlines(keepends=True)
+    skip = 0
+    while skip < len(lines) and lines[skip].startswith("#"):
+        skip += 1
+    header = [ln.strip() for ln in lines[:skip]]
+    delimiter = "\t" if "#separator:tab" in header else ","
+    items: list[ReadItem] = []
+    for row in csv_module.reader(io.StringIO("".join(lines[skip:]), newline=""), delimiter=delimiter):
+        if not row:
+            continue
+        question, answer = row[0], row[1] if len(row) > 1 else ""
+        items.append(ReadItem(None, html_tokens(_fragment(question)), html_tokens(_fragment(answer))))
+    return items
+
+
 def read_output(data: bytes, name: str) -> list[ReadItem]:
-    """Read back an output file by its content (DOCX, qabook Markdown or JSON)."""
+    """Read back an output file by its content (DOCX, Anki, HTML, CSV/TSV, qabook Markdown or JSON)."""
+    head = data[:4096].lstrip().lower()
     if data.startswith(b"PK\x03\x04"):
-        return read_docx(data)
+        try:
+            with zipfile.ZipFile(_bytes_io(data)) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"is not a readable DOCX file ({exc})") from None
+        return read_apkg(data) if names & {"collection.anki2", "collection.anki21"} else read_docx(data)
+    if head.startswith((b"<!doctype html", b"<html")):
+        return read_html(data)
+    if head.startswith(b"#separator:") or name.lower().endswith((".csv", ".tsv")):
+        return read_delimited(data)
     from qabook.pipeline import Options, load
 
     result = load(data, name, Options(repairs=False, rendition="first"))
@@ -325,8 +487,11 @@ def compare(source: list[ReadItem], output: list[ReadItem], source_questions: li
     problems: list[Problem] = []
     verified = 0
     u = 0
-    for src, qtext in zip(source, source_questions):
-        if src.number is not None:
+    positional = all(it.number is None for it in output)  # CSV/TSV carry no numbers: match by place
+    for index, (src, qtext) in enumerate(zip(source, source_questions)):
+        if positional:
+            found = output[index] if index < len(output) else None
+        elif src.number is not None:
             candidates = by_number.get(src.number, [])
             found = next((c for c in candidates if c.question == src.question and id(c) not in used),
                          next((c for c in candidates if id(c) not in used), None))

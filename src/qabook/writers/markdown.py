@@ -76,7 +76,11 @@ def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading:
         start = line_start and not parts
         match node:
             case Text(text=t):
-                parts.append(escape(t, start))
+                # a newline inside text would start a new Markdown line: escape that line's start
+                # too (in a heading, where a line cannot break, it becomes a space)
+                lines = t.split("\n")
+                parts.append((" " if in_heading else "\n").join(
+                    escape(ln, start if i == 0 else not in_heading) for i, ln in enumerate(lines)))
             case Strong(children=c):
                 parts.append("**" + inlines(c, False, in_heading) + "**")
             case Emphasis(children=c):
