@@ -139,3 +139,33 @@ def test_renditions_are_matched_within_a_collection_only() -> None:
     same = dc_replace(doc, sections=(Section("A", (item(1, "a", 1, 1), item(1, "b", 2, 1))),))
     merged, report = resolve(same)
     assert len(list(merged.items())) == 1 and [d.number for d in report.differences] == [1]
+
+
+def test_audit_appendix_is_a_last_chapter_with_working_links(reference_bytes: bytes, tmp_path: Path) -> None:
+    import zipfile as zf
+
+    from lxml import etree
+
+    from tests.ooxml import validate_docx
+
+    src = tmp_path / "ref.txt"
+    src.write_bytes(reference_bytes)
+    out = tmp_path / "ref.docx"
+    r = CliRunner().invoke(main, ["convert", str(src), "-o", str(out), "--audit-appendix", "-q"])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert validate_docx(data) == []
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    root = etree.fromstring(zf.ZipFile(out).read("word/document.xml"))
+    headings = [("".join(t.text or "" for t in p.iter(f"{w}t")), p.find(f"{w}pPr/{w}pStyle").get(f"{w}val"))
+                for p in root.iter(f"{w}p") if p.find(f"{w}pPr/{w}pStyle") is not None]
+    assert ("Review", "Heading1") == [h for h in headings if h[1] == "Heading1"][-1]
+    assert ("Where the renditions differ in words (32 items)", "Heading2") in headings
+    bookmarks = {b.get(f"{w}name") for b in root.iter(f"{w}bookmarkStart")}
+    anchors = [h.get(f"{w}anchor") for h in root.iter(f"{w}hyperlink") if h.get(f"{w}anchor")]
+    item_links = [a for a in anchors if a.startswith("_TocQ") and not a.startswith("_TocQ0")]
+    assert len(item_links) > 370 + 100  # the contents' entries, then the review's links to items
+    assert set(anchors) <= bookmarks
+    # the questions are still all there, word for word; the review adds entries of its own
+    v = CliRunner().invoke(main, ["verify", str(out), "--source", str(src)])
+    assert v.exit_code == 0 and "also holds items not in the source" in v.output

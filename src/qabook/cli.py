@@ -72,11 +72,14 @@ def main() -> None:
               help="Keep only conversations from this day on (sections dated in their title).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="Keep only conversations up to this day.")
+@click.option("--audit-appendix", is_flag=True,
+              help="Add the review (`qabook check`) as a last chapter, with links to the items it names.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def convert(input_path: str, output: str | None, rendition: str, title: str | None,
             report_path: str | None, repair: bool | None, from_format: str | None,
-            select: str | None, since: Any, until: Any, quiet: bool, debug: bool) -> None:
+            select: str | None, since: Any, until: Any, audit_appendix: bool, quiet: bool,
+            debug: bool) -> None:
     """Convert a chat transcript (or qabook Markdown/JSON) to DOCX, Markdown or JSON.
 
     INPUT is a file, or '-' for standard input. The summary lists the items found per section,
@@ -99,6 +102,8 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
         date = document_date(None if name == "-" else name)
         if select or since or until:
             result = _select(result, select, since, until)
+        if audit_appendix:
+            result = _with_review(result)
         if out == "-":
             _write_stdout(result.document)
             writer_name = "markdown"
@@ -143,6 +148,16 @@ def _console() -> Console:
     from rich.console import Console  # rich is only needed when there is something to print
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _with_review(result: Any) -> Any:
+    """The result with the review appended as the document's last section."""
+    from dataclasses import replace
+
+    from qabook.audit.appendix import with_appendix
+    from qabook.audit.check import review
+
+    return replace(result, document=with_appendix(result.document, review(result)))
 
 
 def _select(result: Any, pattern: str | None, since: Any, until: Any) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import typing
 from typing import NamedTuple
 from urllib.parse import quote
@@ -67,6 +68,8 @@ KEEP_CODE_LINES = 20
 MAX_ILVL = 8
 
 NO_ANSWER = "(no answer in the source)"
+_ITEM_LINK = re.compile(r"^#item-(\d{1,9})$")
+"""A model link to the K-th item of the document (see qabook.audit.appendix)."""
 TOC_INSTR = ' TOC \\o "1-2" \\h \\z \\u '
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -560,10 +563,16 @@ class BodyWriter:
         self._out(_run(node.tex, _RPR[_MATH][fmt]) if equation is None else equation)
 
     def _link(self, node: Link, fmt: int) -> None:
-        target = _uri(node.target)
-        if fmt & LINK or not target:
+        internal = _ITEM_LINK.match(node.target)
+        target = "" if internal else _uri(node.target)
+        if fmt & LINK or not (target or internal):
             # A link inside a link (or one going nowhere): keep the text, not a second hyperlink.
             self._inlines(node.children, fmt)
+            return
+        if internal:  # "#item-K": the K-th question's heading (its bookmark)
+            self._out(f'<w:hyperlink w:anchor="_TocQ{int(internal.group(1))}" w:history="1">')
+            self._inlines(node.children, fmt | LINK)
+            self._out("</w:hyperlink>")
             return
         self._out(f'<w:hyperlink r:id="{self._rel(target)}" w:history="1">')
         self._inlines(node.children, fmt | LINK)
