@@ -38,12 +38,12 @@ in TeX) get ``m:sty p``; ``\\text`` is normal text (``m:nor``); see :data:`LITER
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from xml.etree.ElementTree import Element, fromstring
 
 from qabook.math.errors import MathError
+from qabook.writers.docx._xml import esc
 from qabook.math.mathml import mathml_tree
 
 __all__ = ["HANDLERS", "OMML_NS", "mathml_to_omml", "tex_to_omml"]
@@ -125,22 +125,8 @@ def _text(el: Element) -> str:
     return (el.text or "").strip()
 
 
-# Characters XML 1.0 forbids (as in qabook.writers.docx._xml): dropped from equation text.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _esc(text: str) -> str:
-    if _FORBIDDEN.search(text) is not None:
-        text = _FORBIDDEN.sub("", text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    return text
+# text and attribute values are escaped as everywhere in the DOCX (forbidden characters dropped)
+_esc = esc
 
 
 def _chr(tag: str, char: str) -> str:
