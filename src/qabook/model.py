@@ -23,6 +23,12 @@ from typing import Any, Literal, Union
 
 MODEL_VERSION = "1.1"
 
+MAX_NESTING = 32
+"""Deepest nesting a model holds: lists and quotes inside each other, and bold, italic and links
+inside each other. Readers read what is nested deeper flat at this level, keeping every word (Word
+itself shows nine list levels); :func:`from_json` refuses a deeper model. Writers walk the model
+recursively, and this keeps them far from Python's recursion limit."""
+
 # --------------------------------------------------------------------------- inlines
 
 
@@ -265,7 +271,14 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(value: Any) -> Any:
+_JSON_DEPTH = 8 * MAX_NESTING
+"""Deepest JSON a model of :data:`MAX_NESTING` levels needs (a list level is four JSON levels:
+the list, its items, an item, its blocks; an inline level two), with room to spare."""
+
+
+def _decode(value: Any, depth: int = 0) -> Any:
+    if depth > _JSON_DEPTH:
+        raise ModelError(f"nested more than {_JSON_DEPTH} levels deep")
     if isinstance(value, dict):
         name = value.get("type")
         if not isinstance(name, str) or name not in NODE_TYPES:
@@ -275,13 +288,13 @@ def _decode(value: Any) -> Any:
         kwargs = {}
         for f in dataclasses.fields(cls):
             if f.name in value:
-                kwargs[f.name] = _coerce(_decode(value[f.name]), hints[f.name], f.name, name)
+                kwargs[f.name] = _coerce(_decode(value[f.name], depth + 1), hints[f.name], f.name, name)
         try:
             return cls(**kwargs)
         except TypeError as exc:
             raise ModelError(f"{name}: {exc}") from None
     if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
+        return tuple(_decode(v, depth + 1) for v in value)
     return value
 
 
@@ -333,4 +346,6 @@ def from_json(text: str) -> Document:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(f"invalid JSON: {exc}") from None
+    except RecursionError:  # the standard parser recurses once per level
+        raise ModelError(f"nested more than {_JSON_DEPTH} levels deep") from None
     return from_json_obj(obj)

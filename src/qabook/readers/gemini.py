@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from typing import Any, BinaryIO, Callable, Iterator, Union
 
 from qabook.model import (
+    MAX_NESTING,
     Block,
     BulletList,
     Code,
@@ -252,6 +253,9 @@ _BLOCK = frozenset({"p", "div", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", 
                     "details", "summary", "main", "aside", "nav", "thead", "tbody", "tr", "td", "th"})
 _CLOSES_P = _BLOCK - {"li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "summary"}
 _DROP = frozenset({"script", "style", "head", "title", "noscript", "template", "svg", "math", "button"})
+MAX_TREE_DEPTH = 128
+"""Deepest element nesting kept from the HTML: deeper start tags are ignored and their text goes to
+the element around them (the tree is walked recursively; real pages nest about 20 deep)."""
 
 
 class _TreeParser(HTMLParser):
@@ -268,6 +272,8 @@ class _TreeParser(HTMLParser):
             self._close_open("p")
         if tag == "li":
             self._close_open("li", stop=("ul", "ol"))
+        if len(self.stack) > MAX_TREE_DEPTH and tag not in _VOID:
+            return
         node = _Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
         if tag not in _VOID:
@@ -335,8 +341,11 @@ def _text_content(node: _Node | str) -> str:
     return "".join(_text_content(c) for c in node.children)
 
 
-def _inlines(nodes: list[_Node | str]) -> list[Inline]:
+def _inlines(nodes: list[_Node | str], depth: int = 0) -> list[Inline]:
+    """Inline content; bold, italic and links nested deeper than MAX_NESTING are read flat."""
     out: list[Inline] = []
+    deeper = depth + 1
+    flat = depth >= MAX_NESTING
     for n in nodes:
         if isinstance(n, str):
             t = _WS_RE.sub(" ", n)
@@ -349,21 +358,21 @@ def _inlines(nodes: list[_Node | str]) -> list[Inline]:
         if tag == "br":
             out.append(LineBreak())
         elif tag in ("strong", "b"):
-            inner = _tidy(_inlines(n.children))
+            inner = _tidy(_inlines(n.children, deeper))
             if inner:
-                out.append(Strong(tuple(inner)))
+                out.extend(inner if flat else [Strong(tuple(inner))])
         elif tag in ("em", "i", "cite", "dfn"):
-            inner = _tidy(_inlines(n.children))
+            inner = _tidy(_inlines(n.children, deeper))
             if inner:
-                out.append(Emphasis(tuple(inner)))
+                out.extend(inner if flat else [Emphasis(tuple(inner))])
         elif tag in ("code", "kbd", "samp", "tt"):
             t = _text_content(n)
             if t:
                 out.append(Code(t))
         elif tag == "a":
-            inner = _tidy(_inlines(n.children))
+            inner = _tidy(_inlines(n.children, deeper))
             href = n.attrs.get("href", "").strip()
-            if href and inner and not href.lower().startswith(("javascript:", "data:")):
+            if href and inner and not flat and not href.lower().startswith(("javascript:", "data:")):
                 out.append(Link(href, tuple(inner)))
             else:
                 out.extend(inner)
@@ -372,13 +381,13 @@ def _inlines(nodes: list[_Node | str]) -> list[Inline]:
             if alt:
                 out.append(Text(alt))
         elif tag in _BLOCK:  # a block inside inline content: keep its words on a line of their own
-            inner = _tidy(_inlines(n.children))
+            inner = _tidy(_inlines(n.children, depth))
             if inner:
                 if out:
                     out.append(LineBreak())
                 out.extend(inner)
         else:
-            out.extend(_inlines(n.children))
+            out.extend(_inlines(n.children, depth))
     return out
 
 
@@ -406,7 +415,8 @@ def _tidy(inl: list[Inline]) -> list[Inline]:
     return out
 
 
-def _blocks(nodes: list[_Node | str]) -> list[Block]:
+def _blocks(nodes: list[_Node | str], depth: int = 0) -> list[Block]:
+    """Blocks of a run of nodes; lists and quotes nested deeper than MAX_NESTING are read flat."""
     out: list[Block] = []
     run: list[_Node | str] = []
 
@@ -422,13 +432,14 @@ def _blocks(nodes: list[_Node | str]) -> list[Block]:
                 run.append(n)
             continue
         flush()
-        out.extend(_block(n))
+        out.extend(_block(n, depth))
     flush()
     return out
 
 
-def _block(n: _Node) -> list[Block]:
+def _block(n: _Node, depth: int = 0) -> list[Block]:
     tag = n.tag
+    flat = depth >= MAX_NESTING
     if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         inl = _tidy(_inlines(n.children))
         return [Paragraph((Strong(tuple(inl)),))] if inl else []
@@ -436,12 +447,14 @@ def _block(n: _Node) -> list[Block]:
         items: list[ListItem] = []
         for c in n.children:
             if isinstance(c, _Node) and c.tag == "li":
-                items.append(ListItem(tuple(_blocks(c.children))))
+                items.append(ListItem(tuple(_blocks(c.children, depth + 1))))
             elif isinstance(c, _Node) and c.tag in ("ul", "ol") and items:  # a list nested without its <li>
                 last = items[-1]
-                items[-1] = ListItem(last.blocks + tuple(_block(c)))
+                items[-1] = ListItem(last.blocks + tuple(_block(c, depth + 1)))
         if not items:
             return []
+        if flat:
+            return [b for it in items for b in it.blocks]
         if tag == "ol":
             try:
                 start = int(n.attrs.get("start", "1"))
@@ -461,15 +474,17 @@ def _block(n: _Node) -> list[Block]:
             text = text[1:]
         return [CodeBlock(text.rstrip("\n").rstrip(), lang)]
     if tag == "blockquote":
-        inner = _blocks(n.children)
-        return [Quote(tuple(inner))] if inner else []
+        inner = _blocks(n.children, depth + 1)
+        if flat or not inner:
+            return inner
+        return [Quote(tuple(inner))]
     if tag == "hr":
         return [Rule()]
     if tag == "table":
         return _table(n)
     if tag == "li":
-        return _blocks(n.children)
-    return _blocks(n.children)
+        return _blocks(n.children, depth)
+    return _blocks(n.children, depth)
 
 
 def _table(n: _Node) -> list[Block]:

@@ -63,7 +63,7 @@ from qabook.model import (
 )
 from qabook.readers import _html
 from qabook.readers.base import InputError, Reading, Skipped
-from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse_blocks, parse_inlines, parser
+from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse, parse_blocks, parse_inlines
 from qabook.writers.markdown import SIGNATURE
 
 NAME = "markdown"
@@ -881,7 +881,7 @@ def sniff(text: str) -> int:
         head = head[:head.rindex("\n")]  # whole lines only
     if not head.strip():
         return 0
-    _, _, score = _choose(_units(parser().parse(head)))
+    _, _, score = _choose(_units(parse(head)))
     if 35 < score < 70 and _speaker_lines(head) >= 2:
         return 35
     return score
@@ -945,7 +945,7 @@ def read(text: str, name: str = "-", title: str | None = None) -> Reading:
     """Read Markdown Q&A into a document (the layout is stored as the ``layout`` meta value)."""
     if text.startswith(SIGNATURE):
         return _read_own_layout(text, name, title)
-    units = _units(parser().parse(text))
+    units = _units(parse(text))
     layout, count, _ = _choose(units)
     if not count:
         raise InputError("found no questions in this Markdown (no question headings, bold questions, "

@@ -12,6 +12,10 @@ stays an inline formula. Headings inside an answer become bold paragraphs (an an
 outline of its own in the model; the words are kept). HTML comments are dropped, other raw HTML is
 kept as text. The result equals what :mod:`qabook.readers.commonmark` builds with markdown-it-py
 on the same text (tests compare them on the reference case).
+
+Lists and quotes nested deeper than :data:`~qabook.model.MAX_NESTING` levels, and bold, italic and
+links nested deeper than that, are read flat at that level: every word is kept, the deeper
+structure is not (pulldown-cmark nests as deep as the text does; the model does not).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import pyromark
 
 from qabook.model import (
+    MAX_NESTING,
     Block,
     BulletList,
     Code,
@@ -95,16 +100,27 @@ class _Folder:
     def __init__(self, events: list[Event]) -> None:
         self.ev = events
         self.i = 0
+        self.depth = 0
+        """Lists items and quotes open around the cursor."""
+        self.inline_depth = 0
+        """Bold, italic and link runs open around the cursor."""
 
     def blocks(self, nested: bool) -> list[Block]:
         """Blocks up to the matching End (or the end of the stream when not ``nested``)."""
         out: list[Block] = []
         loose: list[Inline] = []  # a tight list item's text comes without a paragraph
+        flat = 0  # containers read flat here, being nested deeper than MAX_NESTING
         ev = self.ev
         while self.i < len(ev):
             e = ev[self.i]
             if _is_end(e):
                 self.i += 1
+                if flat:
+                    flat -= 1
+                    if loose:
+                        out.extend(_paragraph(_merge(loose)))
+                        loose = []
+                    continue
                 if nested:
                     break
                 continue
@@ -113,11 +129,14 @@ class _Folder:
                 self.i += 1
                 continue
             start = _tag(e, "Start")
-            if start is not None and start[0] in _BLOCK_STARTS:
+            if start is not None and (start[0] in _BLOCK_STARTS or start[0] == "Item"):
                 if loose:
                     out.extend(_paragraph(_merge(loose)))
                     loose = []
                 self.i += 1
+                if start[0] in _CONTAINERS and (flat or self.depth >= MAX_NESTING or start[0] == "Item"):
+                    flat += 1
+                    continue
                 out.extend(_BLOCK_STARTS[start[0]](self, start[1]))
                 continue
             inl = self.inline()
@@ -138,9 +157,11 @@ class _Folder:
 
     def list_block(self, start: int | None) -> list[Block]:
         items: list[ListItem] = []
+        self.depth += 1
         while not _is_end(self.ev[self.i]):
             self.i += 1  # Start Item
             items.append(ListItem(tuple(self.blocks(nested=True))))
+        self.depth -= 1
         self.i += 1
         return [BulletList(tuple(items)) if start is None else OrderedList(tuple(items), int(start))]
 
@@ -151,7 +172,10 @@ class _Folder:
         return [CodeBlock(text.removesuffix("\n"), lang)]
 
     def quote(self, _: Any) -> list[Block]:
-        return [Quote(tuple(self.blocks(nested=True)))]
+        self.depth += 1
+        blocks = self.blocks(nested=True)
+        self.depth -= 1
+        return [Quote(tuple(blocks))]
 
     def html(self, _: Any) -> list[Block]:
         content = "".join(self._raw("Html")).strip()
@@ -221,7 +245,15 @@ class _Folder:
         if name not in ("Strong", "Emphasis", "Strikethrough", "Link", "Image"):
             return None
         self.i += 1
+        if self.inline_depth >= MAX_NESTING:
+            kids = _merge(self._flat_inlines())
+            if name in ("Link", "Image"):
+                target = str(payload.get("dest_url", ""))
+                return [Link(target, kids or (Text(target),))]
+            return list(kids)
+        self.inline_depth += 1
         kids = _merge(self.inlines())
+        self.inline_depth -= 1
         if name == "Strong":
             return [Strong(kids)]
         if name == "Emphasis":
@@ -230,6 +262,28 @@ class _Folder:
             return list(kids)
         target = str(payload.get("dest_url", ""))
         return [Link(target, kids or (Text(target),))]
+
+
+    def _flat_inlines(self) -> list[Inline]:
+        """The leaves up to the matching End, bold, italic and links inside them read flat."""
+        out: list[Inline] = []
+        open_runs = 0
+        while True:
+            e = self.ev[self.i]
+            if _is_end(e):
+                self.i += 1
+                if not open_runs:
+                    return out
+                open_runs -= 1
+            elif _tag(e, "Start") is not None:
+                self.i += 1
+                open_runs += 1
+            else:
+                inl = self.inline()
+                if inl is None:
+                    self.i += 1
+                else:
+                    out.extend(inl)
 
 
 _LEAVES: tuple[tuple[str, Any], ...] = (
@@ -251,6 +305,8 @@ _BLOCK_STARTS: dict[str, Any] = {
     "Table": _Folder.table,
 }
 
+
+_CONTAINERS = frozenset({"List", "Item", "BlockQuote"})
 
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")

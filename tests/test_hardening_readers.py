@@ -1,0 +1,154 @@
+"""Hostile input at the readers, in process: each test pins one bug the hardening work found.
+
+The command-line view of the same inputs (messages, exit codes, files left behind) is in
+``test_hardening_cli.py``; time that grows faster than the input is in ``test_hardening_scaling.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from qabook import model
+from qabook.formats import WRITERS
+from qabook.model import (
+    MAX_NESTING,
+    Block,
+    BulletList,
+    Document,
+    Emphasis,
+    Inline,
+    Item,
+    Link,
+    ListItem,
+    OrderedList,
+    Paragraph,
+    Quote,
+    Section,
+    Strong,
+    Text,
+    plain_text,
+)
+from qabook.pipeline import load
+
+
+def _block_depth(blocks: tuple[Block, ...]) -> int:
+    deepest = 0
+    for b in blocks:
+        if isinstance(b, (BulletList, OrderedList)):
+            deepest = max([deepest] + [1 + _block_depth(li.blocks) for li in b.items])
+        elif isinstance(b, Quote):
+            deepest = max(deepest, 1 + _block_depth(b.blocks))
+    return deepest
+
+
+def _inline_depth(inlines: tuple[Inline, ...]) -> int:
+    return max([0] + [1 + _inline_depth(n.children) for n in inlines if isinstance(n, (Strong, Emphasis, Link))])
+
+
+def _paragraph_inline_depth(blocks: tuple[Block, ...]) -> int:
+    deepest = 0
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            deepest = max(deepest, _inline_depth(b.inlines))
+        elif isinstance(b, (BulletList, OrderedList)):
+            deepest = max([deepest] + [_paragraph_inline_depth(li.blocks) for li in b.items])
+        elif isinstance(b, Quote):
+            deepest = max(deepest, _paragraph_inline_depth(b.blocks))
+    return deepest
+
+
+def _write_all(doc: Document) -> dict[str, bytes]:
+    out = {}
+    for w in WRITERS:
+        buf = io.BytesIO()
+        w.write(doc, buf, None)
+        out[w.name] = buf.getvalue()
+    return out
+
+
+# --------------------------------------------------------------------------- nesting
+
+
+def _nested_list(depth: int, indent: str = "  ", marker: str = "- ") -> str:
+    return "\n".join(indent * i + f"{marker}level{i}" for i in range(depth))
+
+
+@pytest.mark.parametrize("engine", ["pulldown", "markdown-it"])
+def test_a_list_nested_1000_deep_is_read_flat_below_max_nesting_with_every_word(engine: str) -> None:
+    from qabook.readers.commonmark import parse_blocks, parse_blocks_markdown_it
+
+    parse = parse_blocks if engine == "pulldown" else parse_blocks_markdown_it
+    blocks = parse(_nested_list(1000) + "\n\nafter the list\n")
+    assert _block_depth(blocks) == MAX_NESTING
+    text = json.dumps(model.to_json_obj(Document("t", "s", (Section("s", (Item(1, (), blocks),)),))))
+    assert all(f'"level{i}"' in text for i in range(1000))
+    assert isinstance(blocks[-1], Paragraph) and plain_text(blocks[-1].inlines) == "after the list"
+
+
+@pytest.mark.parametrize("prefix", ["> ", "- ", "* ", "1. ", "> - ", "\t- "])
+def test_containers_nested_1000_deep_on_one_line(prefix: str) -> None:
+    from qabook.readers.commonmark import parse_blocks, parse_blocks_markdown_it
+
+    for parse in (parse_blocks, parse_blocks_markdown_it):
+        blocks = parse(prefix * 1000 + "the bottom\n\nafter\n")
+        assert _block_depth(blocks) <= MAX_NESTING
+        assert "the bottom" in str(blocks) and plain_text(blocks[-1].inlines) == "after"  # type: ignore[union-attr]
+
+
+def test_markdown_keeps_every_question_after_a_deeply_nested_answer() -> None:
+    """markdown-it stops reading at its nesting limit and drops the rest of the file: a list
+    nested ten levels deep in the first answer used to lose every later question."""
+    text = ("# Deep\n\n### 1. What is deep?\n\n" + _nested_list(12) + "\n\n### 2. What comes after?\n\nThe rest.\n\n"
+            "### 3. And after that?\n\nEven more.\n")
+    doc = load(text.encode(), "deep.md").document
+    assert [it.number for it in doc.items()] == [1, 2, 3]
+    assert "level11" in str(next(doc.items()).answer)
+
+
+def test_emphasis_and_links_nested_deeper_than_max_nesting_are_read_flat() -> None:
+    from qabook.readers.commonmark import parse_blocks, parse_blocks_markdown_it
+
+    text = "*" * 601 + "core" + "*" * 601 + " and " + "[x" * 300 + "](u)" * 300
+    for parse in (parse_blocks, parse_blocks_markdown_it):
+        blocks = parse(text)
+        assert _paragraph_inline_depth(blocks) <= MAX_NESTING + 1
+        assert "core" in plain_text(blocks[0].inlines)  # type: ignore[union-attr]
+
+
+def test_html_nested_thousands_deep_in_a_gemini_answer() -> None:
+    from qabook.readers.gemini import html_blocks
+
+    blocks = html_blocks("<div>" * 5000 + "<b>" * 3000 + "deep" + "</b>" * 3000 + "</div>" * 5000 +
+                         "<ul><li>" * 200 + "listed" + "</li></ul>" * 200 + "<blockquote>" * 200 + "quoted")
+    assert "deep" in str(blocks) and "listed" in str(blocks) and "quoted" in str(blocks)
+    assert _block_depth(tuple(blocks)) <= MAX_NESTING and _paragraph_inline_depth(tuple(blocks)) <= MAX_NESTING
+
+
+def _deep_model(depth: int) -> Document:
+    block: Block = Paragraph((Text("leaf"),))
+    inline: Inline = Text("deep")
+    for i in range(depth):
+        block = BulletList((ListItem((Paragraph((Text(f"l{i}"),)), block)),)) if i % 2 else Quote((block,))
+        inline = Strong((inline,)) if i % 2 else Emphasis((Link("https://e.org", (inline,)),))
+    return Document("T", "s", (Section("S", (Item(1, (Text("Q?"),), (block, Paragraph((inline,)))),)),))
+
+
+def test_every_writer_takes_a_model_nested_max_nesting_deep_and_reads_its_json_back() -> None:
+    doc = _deep_model(MAX_NESTING)
+    outputs = _write_all(doc)
+    assert model.from_json(outputs["json"].decode()) == doc
+
+
+def test_a_qabook_model_nested_too_deep_is_refused() -> None:
+    deep = '{"type": "Text", "text": "x"}'
+    for _ in range(2000):
+        deep = '{"type": "Strong", "children": [' + deep + "]}"
+    with pytest.raises(model.ModelError, match="nested more than"):
+        model.from_json('{"qabook-model": "1.1", "type": "Document", "title": "", "source": "", "sections": ['
+                        '{"type": "Section", "title": "", "items": [{"type": "Item", "number": 1, "question": ['
+                        + deep + '], "answer": []}]}]}')
+    with pytest.raises(model.ModelError, match="nested more than"):
+        model.from_json('{"qabook-model": "1.1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
