@@ -32,6 +32,7 @@ from qabook.model import (
     plain_text,
 )
 from qabook.pipeline import load
+from qabook.readers.base import InputError
 
 
 def _block_depth(blocks: tuple[Block, ...]) -> int:
@@ -152,3 +153,50 @@ def test_a_qabook_model_nested_too_deep_is_refused() -> None:
                         + deep + '], "answer": []}]}]}')
     with pytest.raises(model.ModelError, match="nested more than"):
         model.from_json('{"qabook-model": "1.1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+
+# --------------------------------------------------------------------------- qabook JSON: node kinds and numbers
+
+
+def _model_json(item: str, meta: str = "[]") -> str:
+    return ('{"qabook-model": "1.1", "type": "Document", "title": "T", "source": "s", "meta": ' + meta +
+            ', "sections": [{"type": "Section", "title": "S", "items": [' + item + "]}]}")
+
+
+@pytest.mark.parametrize("item,message", [
+    ('{"type": "Item", "number": 1, "question": [{"type": "Rule"}], "answer": []}',
+     "Item.question: holds a Rule where inlines belong"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [{"type": "Text", "text": "x"}]}',
+     "Item.answer: holds a Text where blocks belong"),
+    ('{"type": "Item", "number": 1, "question": ["just a string"], "answer": []}',
+     "Item.question: holds a string where inlines belong"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [{"type": "BulletList", "items": '
+     '[{"type": "Paragraph", "inlines": []}]}]}', "BulletList.items: holds a Paragraph where ListItem nodes belong"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [], "status": "maybe"}',
+     "Item.status: expected one of 'answered', 'unanswered'"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [], "origin": {"type": "Text", "text": "x"}}',
+     "Item.origin: expected a Origin"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [], "origin": {"type": "Origin", "rendition": 0}}',
+     "Origin.rendition: 0 is not between 1 and 1000"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [], '
+     '"origin": {"type": "Origin", "rendition": 1000000000}}', "Origin.rendition: 1000000000 is not between"),
+    ('{"type": "Item", "number": -3, "question": [], "answer": []}', "Item.number: -3 is not between"),
+    ('{"type": "Item", "number": 1, "question": [], "answer": [{"type": "Table", "header": [[{"type": "Text", '
+     '"text": "h"}]], "rows": [[{"type": "Text", "text": "not a cell"}]]}]}', "Table.rows: expected rows"),
+])
+def test_a_qabook_model_with_nodes_of_the_wrong_kind_is_refused(item: str, message: str) -> None:
+    with pytest.raises(model.ModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        model.from_json(_model_json(item))
+    with pytest.raises(InputError, match="is not a valid qabook model"):
+        load(_model_json(item).encode(), "model.json")
+
+
+def test_a_qabook_model_with_malformed_meta_is_refused() -> None:
+    with pytest.raises(model.ModelError, match=r"Document.meta: expected \[key, value\] pairs of strings"):
+        model.from_json(_model_json('{"type": "Item", "number": 1, "question": [], "answer": []}', '[["a"]]'))
+
+
+def test_every_node_kind_still_reads_back() -> None:
+    from tests.test_model import EVERY_NODE
+
+    assert model.from_json(model.to_json(EVERY_NODE)) == EVERY_NODE

@@ -299,20 +299,84 @@ def _decode(value: Any, depth: int = 0) -> Any:
 
 
 def _coerce(value: Any, hint: Any, fname: str, owner: str) -> Any:
-    """Check a decoded value against the field's type (shallowly) so bad JSON fails early."""
+    """Check a decoded value against the field's type so bad JSON fails here, not in a writer.
+
+    Nodes inside the value were checked when they were decoded, so this looks one node deep: a
+    tuple's elements are checked by their type (a block where an inline belongs is refused).
+    """
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, tuple):
             raise ModelError(f"{owner}.{fname}: expected a list")
+        if not _conforms(value, hint):
+            if (owner, fname) in _DESCRIPTIONS:
+                raise ModelError(f"{owner}.{fname}: expected {_DESCRIPTIONS[owner, fname]}")
+            raise ModelError(f"{owner}.{fname}: holds {_kinds(value, hint)} where {_describe(hint)} belong")
         return value
+    if origin is Literal and value not in typing.get_args(hint):
+        raise ModelError(f"{owner}.{fname}: expected one of {', '.join(map(repr, typing.get_args(hint)))}")
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and not isinstance(value, hint):
+        raise ModelError(f"{owner}.{fname}: expected a {hint.__name__}")
     if hint is str and not isinstance(value, str):
         raise ModelError(f"{owner}.{fname}: expected a string")
     if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
         raise ModelError(f"{owner}.{fname}: expected an integer")
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = _INT_RANGES.get((owner, fname), (0, 999_999_999))
+        if not low <= value <= high:
+            raise ModelError(f"{owner}.{fname}: {value} is not between {low} and {high}")
     if origin in (Union, types.UnionType) and type(None) in typing.get_args(hint):
         if value is not None and int in typing.get_args(hint) and not isinstance(value, int):
             raise ModelError(f"{owner}.{fname}: expected an integer or null")
     return value
+
+
+_INT_RANGES = {("Origin", "rendition"): (1, 1000)}
+"""What a number in a model may be (others: 0 to 999,999,999, as many digits as a list number)."""
+
+_DESCRIPTIONS = {
+    ("Document", "meta"): "[key, value] pairs of strings",
+    ("Table", "header"): "cells (lists of inlines)",
+    ("Table", "rows"): "rows (lists of cells)",
+}
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a decoded value has the type ``hint`` names (nodes by their class)."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(args) == len(value) and all(_conforms(v, a) for v, a in zip(value, args))
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, a) for a in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    inner = typing.get_args(hint)[0]
+    if inner == Inline:
+        return "inlines"
+    if inner == Block:
+        return "blocks"
+    return f"{getattr(inner, '__name__', 'other')} nodes"
+
+
+def _kinds(value: tuple[Any, ...], hint: Any) -> str:
+    inner = typing.get_args(hint)[0]
+    bad = next((v for v in value if not _conforms(v, inner)), None)
+    if dataclasses.is_dataclass(bad):
+        return f"a {type(bad).__name__}"
+    return {str: "a string", tuple: "a list", type(None): "null", bool: "true or false"}.get(type(bad), "a number")
 
 
 def to_json_obj(doc: Document) -> dict[str, Any]:
