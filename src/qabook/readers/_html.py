@@ -13,15 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Literal
+from typing import Iterator, Literal
 
 from qabook.model import Code, Emphasis, Inline, LineBreak, Link, Strong, Text
 
-_DETAILS_RE = re.compile(
-    r"<details\b[^>]*>|</details\s*>|<summary\b[^>]*>(?P<summary>.*?)</summary\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
-_SEPARATOR_RE = re.compile(r"^(?:\s|<br\s*/?>|</?p>|&nbsp;|&#160;|<!--.*?-->)*$", re.IGNORECASE | re.DOTALL)
+_TAG_START_RE = re.compile(r"<(/?)(details|summary)\b", re.IGNORECASE)
+_CLOSE_END_RE = re.compile(r"\s*>")
+_SUMMARY_CLOSE_RE = re.compile(r"</summary\s*>", re.IGNORECASE)
+_SEPARATOR_PIECE_RE = re.compile(r"\s+|<br\s*/?>|</?p>|&nbsp;|&#160;", re.IGNORECASE)
 
 PartKind = Literal["open", "summary", "close", "text"]
 
@@ -36,26 +35,54 @@ class Part:
     """0-based line offset of the piece inside the block."""
 
 
+def _tags(html: str) -> Iterator[tuple[PartKind, int, int, str]]:
+    """(kind, start, end, summary) of each ``<details …>``, ``</details>`` and ``<summary …>…</summary>``
+    in order; a summary that is never closed is not a tag (its text stays text).
+
+    A scan with ``str.find`` rather than one regular expression: ``<summary>(.*?)</summary>`` and
+    ``<details[^>]*>`` retry to the end of the text from every unclosed tag, which is quadratic.
+    """
+    pos = 0
+    no_closer_from = len(html) + 1  # where a search for "</summary>" last failed
+    while (m := _TAG_START_RE.search(html, pos)) is not None:
+        closing, name = m.group(1), m.group(2).lower()
+        if closing:
+            end = _CLOSE_END_RE.match(html, m.end()) if name == "details" else None
+            if end is not None:
+                yield "close", m.start(), end.end(), ""
+                pos = end.end()
+            else:
+                pos = m.end()
+            continue
+        gt = html.find(">", m.end())
+        if gt < 0:
+            return  # no tag after this one can end either
+        if name == "details":
+            yield "open", m.start(), gt + 1, ""
+            pos = gt + 1
+            continue
+        close = _SUMMARY_CLOSE_RE.search(html, gt + 1) if gt + 1 < no_closer_from else None
+        if close is None:
+            no_closer_from = min(no_closer_from, gt + 1)
+            pos = m.end()
+            continue
+        yield "summary", m.start(), close.end(), html[gt + 1:close.start()]
+        pos = close.end()
+
+
 def has_details(html: str) -> bool:
     """Whether an HTML block holds any ``<details>``, ``</details>`` or ``<summary>`` tag."""
-    return _DETAILS_RE.search(html) is not None
+    return next(_tags(html), None) is not None
 
 
 def details_parts(html: str) -> list[Part]:
     """The block's tags and the text between them, in order (blank text is left out)."""
     parts: list[Part] = []
     pos = 0
-    for m in _DETAILS_RE.finditer(html):
-        _text_part(parts, html, pos, m.start())
-        tag = m.group(0).lower()
-        line = html.count("\n", 0, m.start())
-        if m.group("summary") is not None:
-            parts.append(Part("summary", m.group("summary"), line))
-        elif tag.startswith("</"):
-            parts.append(Part("close", "", line))
-        else:
-            parts.append(Part("open", "", line))
-        pos = m.end()
+    for kind, start, end, summary in _tags(html):
+        _text_part(parts, html, pos, start)
+        parts.append(Part(kind, summary, html.count("\n", 0, start)))
+        pos = end
     _text_part(parts, html, pos, len(html))
     return parts
 
@@ -67,8 +94,24 @@ def _text_part(parts: list[Part], html: str, start: int, end: int) -> None:
 
 
 def is_separator(html: str) -> bool:
-    """HTML that only spaces things out (``<br/>``, ``&nbsp;``, comments, empty ``<p>``)."""
-    return _SEPARATOR_RE.match(html) is not None
+    """HTML that only spaces things out (``<br/>``, ``&nbsp;``, comments, empty ``<p>``).
+
+    A scan, not one regular expression: ``(?:\\s|<!--.*?-->)*$`` backtracks exponentially on a run
+    of comments followed by anything else.
+    """
+    pos, n = 0, len(html)
+    while pos < n:
+        if html.startswith("<!--", pos):
+            end = html.find("-->", pos + 4)
+            if end < 0:
+                return False
+            pos = end + 3
+            continue
+        m = _SEPARATOR_PIECE_RE.match(html, pos)
+        if m is None:
+            return False
+        pos = m.end()
+    return True
 
 
 _STRONG = {"b", "strong"}
@@ -137,12 +180,18 @@ def _flat(nodes: list[Inline]) -> list[str]:
 
 def _merge(nodes: list[Inline]) -> list[Inline]:
     out: list[Inline] = []
+    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
     for n in nodes:
-        if isinstance(n, Text) and out and isinstance(out[-1], Text):
-            out[-1] = Text(out[-1].text + n.text)
-        elif not (isinstance(n, Text) and not n.text):
-            out.append(n)
-    return out
+        if isinstance(n, Text):
+            run.append(n.text)
+            continue
+        if run:
+            out.append(Text("".join(run)))
+            run = []
+        out.append(n)
+    if run:
+        out.append(Text("".join(run)))
+    return [n for n in out if not (isinstance(n, Text) and not n.text)]
 
 
 def inlines_from_html(fragment: str) -> tuple[Inline, ...]:

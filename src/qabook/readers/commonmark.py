@@ -302,11 +302,16 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
 def _merge_text(nodes: list[Inline]) -> list[Inline]:
     """Join neighbouring Text nodes (markdown-it splits text at every delimiter it considers)."""
     merged: list[Inline] = []
+    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
     for node in nodes:
-        if isinstance(node, Text) and not node.text:
+        if isinstance(node, Text):
+            if node.text:
+                run.append(node.text)
             continue
-        if isinstance(node, Text) and merged and isinstance(merged[-1], Text):
-            merged[-1] = Text(merged[-1].text + node.text)
-        else:
-            merged.append(node)
+        if run:
+            merged.append(Text("".join(run)))
+            run = []
+        merged.append(node)
+    if run:
+        merged.append(Text("".join(run)))
     return merged

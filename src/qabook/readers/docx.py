@@ -672,20 +672,22 @@ def _leaf(piece: _Piece) -> Inline:
 
 
 def _merge(nodes: list[Inline]) -> list[Inline]:
+    """Neighbouring runs of the same kind as one (text and code joined, bold and italic runs' children
+    merged), empty text dropped; each run of neighbours is merged once, so this is linear."""
     out: list[Inline] = []
-    for n in nodes:
-        if isinstance(n, Text) and not n.text:
-            continue
-        if out and type(n) is type(out[-1]) and isinstance(n, (Text, Code)):
-            prev = out[-1]
-            assert isinstance(prev, (Text, Code))
-            out[-1] = type(n)(prev.text + n.text)
-        elif out and isinstance(n, (Strong, Emphasis)) and type(n) is type(out[-1]):
-            prev2 = out[-1]
-            assert isinstance(prev2, (Strong, Emphasis))
-            out[-1] = type(n)(tuple(_merge(list(prev2.children) + list(n.children))))
+    kept = [n for n in nodes if not (isinstance(n, Text) and not n.text)]
+    for _, same in groupby(kept, key=lambda n: type(n) if isinstance(n, (Text, Code, Strong, Emphasis)) else id(n)):
+        group = list(same)
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+        elif isinstance(first, (Text, Code)):
+            out.append(type(first)("".join(n.text for n in group if isinstance(n, (Text, Code)))))
+        elif isinstance(first, (Strong, Emphasis)):
+            kids = [k for n in group if isinstance(n, (Strong, Emphasis)) for k in n.children]
+            out.append(type(first)(tuple(_merge(kids))))
         else:
-            out.append(n)
+            out.extend(group)
     return out
 
 

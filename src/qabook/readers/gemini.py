@@ -394,11 +394,17 @@ def _inlines(nodes: list[_Node | str], depth: int = 0) -> list[Inline]:
 def _tidy(inl: list[Inline]) -> list[Inline]:
     """Merge neighbouring text, trim spaces at the ends and around line breaks."""
     merged: list[Inline] = []
+    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
     for x in inl:
-        if isinstance(x, Text) and merged and isinstance(merged[-1], Text):
-            merged[-1] = Text(merged[-1].text + x.text)
-        else:
-            merged.append(x)
+        if isinstance(x, Text):
+            run.append(x.text)
+            continue
+        if run:
+            merged.append(Text("".join(run)))
+            run = []
+        merged.append(x)
+    if run:
+        merged.append(Text("".join(run)))
     for i, x in enumerate(merged):
         if isinstance(x, Text):
             t = x.text

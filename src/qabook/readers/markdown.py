@@ -887,9 +887,20 @@ def sniff(text: str) -> int:
     return score
 
 
-_QABOOK_HEADING = re.compile(r"^(#{1,3})(?:[ \t]+(.*?))?[ \t]*$")
+_QABOOK_HEADING = re.compile(r"^(#{1,3})(?:[ \t]+(.*))?$")
+"""A heading line of qabook's Markdown; the text keeps trailing space (see :func:`_heading_text`)."""
 _QABOOK_NUMBER = re.compile(r"^(\d{1,9})\.[ \t]+(.*)$", re.DOTALL)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text without trailing space and without a closing ``#`` run after a space
+    (string methods, not a regular expression: ``[ \t]+#+$`` is quadratic on long runs of spaces)."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and bare and bare[-1] in " \t":
+        return bare.rstrip(" \t")
+    return text
 
 
 def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
@@ -923,7 +934,7 @@ def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
             h = _QABOOK_HEADING.match(line)
             if h:
                 flush()
-                level, content = len(h.group(1)), re.sub(r"[ \t]+#+$", "", h.group(2) or "")
+                level, content = len(h.group(1)), _heading_text(h.group(2) or "")
                 if level < 3:
                     b.heading(plain_text(parse_inlines(content)), level)
                 else:

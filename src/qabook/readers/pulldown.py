@@ -59,16 +59,20 @@ class _Display(Math):
 
 
 def _merge(nodes: list[Inline]) -> tuple[Inline, ...]:
-    """Join neighbouring text runs and drop empty ones."""
+    """Join neighbouring text runs and drop empty ones (each run joined once: linear time)."""
     out: list[Inline] = []
+    run: list[str] = []
     for n in nodes:
         if isinstance(n, Text):
-            if not n.text:
-                continue
-            if out and isinstance(out[-1], Text):
-                out[-1] = Text(out[-1].text + n.text)
-                continue
+            if n.text:
+                run.append(n.text)
+            continue
+        if run:
+            out.append(Text("".join(run)))
+            run = []
         out.append(n)
+    if run:
+        out.append(Text("".join(run)))
     return tuple(out)
 
 
@@ -310,8 +314,6 @@ _CONTAINERS = frozenset({"List", "Item", "BlockQuote"})
 
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
-_TEX_DISPLAY = re.compile(r"\\\[(.+?)\\\]", re.DOTALL)
-_TEX_INLINE = re.compile(r"\\\((.+?)\\\)", re.DOTALL)
 
 
 def tex_delimiters_to_dollars(text: str) -> str:
@@ -356,8 +358,27 @@ def tex_delimiters_to_dollars(text: str) -> str:
 
 
 def _convert(chunk: str) -> str:
-    chunk = _TEX_DISPLAY.sub(lambda m: "$$" + m.group(1).strip() + "$$", chunk)
-    return _TEX_INLINE.sub(lambda m: "$" + m.group(1).strip() + "$", chunk)
+    chunk = _delimited(chunk, "\\[", "\\]", "$$")
+    return _delimited(chunk, "\\(", "\\)", "$")
+
+
+def _delimited(chunk: str, opener: str, closer: str, dollars: str) -> str:
+    """Each ``opener…closer`` with at least one character between as ``dollars…dollars``:
+    leftmost opener first, nearest closer (as a lazy regular expression would), in linear time,
+    since once an opener has no closer after it, no later opener has one either."""
+    if opener not in chunk:
+        return chunk
+    out: list[str] = []
+    pos = 0
+    while (start := chunk.find(opener, pos)) >= 0:
+        end = chunk.find(closer, start + len(opener) + 1)
+        if end < 0:
+            break
+        out.append(chunk[pos:start])
+        out.append(dollars + chunk[start + len(opener):end].strip() + dollars)
+        pos = end + len(closer)
+    out.append(chunk[pos:])
+    return "".join(out)
 
 
 def parse_blocks(text: str, tex_delimiters: bool = False) -> tuple[Block, ...]:

@@ -65,7 +65,8 @@ QUESTION_RE = re.compile(
 QUESTION_BARE_RE = re.compile(
     r"^\s{0,3}(?:\#{1,6}\s+)?(?:\*\*)?Q(?P<num>\d{1,5})\s*[:.)]\s*(?:\*\*)?\s*(?P<rest>.+?)\s*$"
 )
-ANSWER_LINE_RE = re.compile(r"^\s{0,3}(?:\*\*)?A\s*:(?:\*\*)?\s*(?P<rest>.*?)\s*$")
+ANSWER_LINE_RE = re.compile(r"^\s{0,3}(?:\*\*)?A\s*:(?:\*\*)?\s*(?P<rest>.*)$")
+"""An answer label line; ``rest`` keeps trailing space (a lazy match before ``\\s*$`` is quadratic)."""
 ANSWER_INLINE_RE = re.compile(r"\s(?:\*\*)?A:(?:\*\*)?(?:\s+|$)")
 RANGE_RE = re.compile(r"(?P<lo>\d{1,5})\s*(?:–|—|-|to)\s*(?P<hi>\d{1,5})")
 BATCH_WORD_RE = re.compile(r"\b(?:Q\s*&\s*A|Q/A|QnA|Questions?|Batch|Part|Set)\b", re.IGNORECASE)
@@ -354,8 +355,9 @@ def _read_numbered(lines: list[_Line], name: str, title: str | None) -> Reading:
                 item.awaiting_a = False
                 m = ANSWER_LINE_RE.match(ln.text)
                 if m:
-                    if m.group("rest"):
-                        item.answer.append((ln.no, m.group("rest")))
+                    rest = m.group("rest").rstrip()
+                    if rest:
+                        item.answer.append((ln.no, rest))
                     continue
             item.answer.append((ln.no, ln.text))
         else:
