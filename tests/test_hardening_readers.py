@@ -128,6 +128,16 @@ def test_html_nested_thousands_deep_in_a_gemini_answer() -> None:
     assert _block_depth(tuple(blocks)) <= MAX_NESTING and _paragraph_inline_depth(tuple(blocks)) <= MAX_NESTING
 
 
+def test_bold_nested_a_thousand_deep_in_a_details_summary() -> None:
+    text = ("## Topic\n\n<details><summary>" + "<b>" * 1000 + "What is deep?" + "</b>" * 1000 +
+            "</summary>\n\nVery.\n\n</details>\n\n<details><summary>And then?</summary>\n\nDone.\n\n</details>\n")
+    doc = load(text.encode(), "faq.md").document
+    first = next(doc.items())
+    assert plain_text(first.question) == "What is deep?" and _inline_depth(first.question) <= MAX_NESTING
+    assert len(list(doc.items())) == 2
+    assert model.from_json(model.to_json(doc)) == doc
+
+
 def _deep_model(depth: int) -> Document:
     block: Block = Paragraph((Text("leaf"),))
     inline: Inline = Text("deep")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Iterator, Literal
 
-from qabook.model import Code, Emphasis, Inline, LineBreak, Link, Strong, Text
+from qabook.model import MAX_NESTING, Code, Emphasis, Inline, LineBreak, Link, Strong, Text
 
 _TAG_START_RE = re.compile(r"<(/?)(details|summary)\b", re.IGNORECASE)
 _CLOSE_END_RE = re.compile(r"\s*>")
@@ -127,9 +127,9 @@ class _InlineBuilder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.stack[-1][2].append(LineBreak())
-        elif tag in _STRONG or tag in _EMPHASIS or tag in _CODE or tag == "a":
+        elif (tag in _STRONG or tag in _EMPHASIS or tag in _CODE or tag == "a") and len(self.stack) <= MAX_NESTING:
             href = next((v or "" for k, v in attrs if k == "href"), "")
-            self.stack.append((tag, href, []))
+            self.stack.append((tag, href, []))  # nested deeper than MAX_NESTING: the text is kept, flat
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
