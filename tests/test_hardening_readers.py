@@ -210,3 +210,21 @@ def test_every_node_kind_still_reads_back() -> None:
     from tests.test_model import EVERY_NODE
 
     assert model.from_json(model.to_json(EVERY_NODE)) == EVERY_NODE
+
+
+# --------------------------------------------------------------------------- long questions
+
+
+@pytest.mark.parametrize("size", [301, 5_000, 2**20])
+def test_a_question_longer_than_300_characters_is_a_question(size: int) -> None:
+    question = ("why " * (size // 4 + 1))[:size].strip() + "?"
+    text = f"Questions (1–2)\n\n1. Q: {question}\nA: Because.\n\n2. Q: Short?\nA: Yes.\n"
+    result = load(text.encode(), "chat.txt")
+    first = next(result.document.items())
+    assert first.number == 1 and plain_text(first.question) == question
+    assert not result.report.skipped
+
+
+def test_a_long_line_that_only_mentions_q_is_text() -> None:
+    text = "1. Q: What?\nA: " + "Q: " * 200 + "\n\n2. Q: Why?\nA: Because.\n"
+    assert [it.number for it in load(text.encode(), "chat.txt").document.items()] == [1, 2]

@@ -164,8 +164,10 @@ def _name_headings(lines: list[_Line]) -> list[_Line]:
 
 def _classify_line(no: int, raw: str) -> _Line:
     stripped = raw.strip()
-    if not stripped or len(stripped) > 300:
+    if not stripped:
         return _Line("text", no, raw)
+    if len(stripped) > 300:
+        return _long_line(no, raw)
     m = SPEAKER_RE.match(raw) if len(stripped) <= 60 else None
     if m and (m.group("h") or m.group("c1") or m.group("c2") or m.group("verb")):
         role = "user" if _USER_RE.match(m.group("who")) else "assistant"
@@ -182,6 +184,19 @@ def _classify_line(no: int, raw: str) -> _Line:
         r = RANGE_RE.search(heading)
         if r and (BATCH_WORD_RE.search(heading) or stripped.startswith("#")):
             return _Line("batch", no, raw, rest=heading, lo=int(r.group("lo")), hi=int(r.group("hi")))
+    return _Line("text", no, raw)
+
+
+def _long_line(no: int, raw: str) -> _Line:
+    """A line too long for a speaker line or a batch heading may still be a (long) question.
+
+    The question patterns are matched on the line's first 300 characters (their ``rest`` part
+    matches whatever follows), so a megabyte-long question costs no more than a short one.
+    """
+    head = raw[:300]
+    m = (QUESTION_RE.match(head) or QUESTION_BARE_RE.match(head)) if "Q" in head else None
+    if m:
+        return _Line("question", no, raw, number=int(m.group("num")), rest=raw[m.start("rest"):].rstrip())
     return _Line("text", no, raw)
 
 
