@@ -33,6 +33,7 @@ from qabook.model import (
 )
 from qabook.pipeline import load
 from qabook.readers.base import InputError
+from tests.conftest import FIXTURES
 
 
 def _block_depth(blocks: tuple[Block, ...]) -> int:
@@ -228,3 +229,47 @@ def test_a_question_longer_than_300_characters_is_a_question(size: int) -> None:
 def test_a_long_line_that_only_mentions_q_is_text() -> None:
     text = "1. Q: What?\nA: " + "Q: " * 200 + "\n\n2. Q: Why?\nA: Because.\n"
     assert [it.number for it in load(text.encode(), "chat.txt").document.items()] == [1, 2]
+
+
+# --------------------------------------------------------------------------- characters no document may hold
+
+FORBIDDEN = "\x00\x01\x08\x0b\x0c\x0e\x1b\x1f\ufffe\uffff"
+
+
+def _all_text(doc: Document) -> str:
+    return model.to_json(doc)
+
+
+def test_control_characters_in_json_escapes_are_removed_and_reported() -> None:
+    export = (FIXTURES / "chatgpt" / "conversations.json").read_text(encoding="utf-8")
+    escaped = export.replace("A: A structure", "A: A \\u0000\\u0001\\u001b\\ufffe\\uffffstructure", 1)
+    assert escaped != export
+    result = load(escaped.encode(), "conversations.json")
+    assert "5 control character(s) written as escapes or entities removed" in " ".join(result.report.warnings)
+    assert not any(c in _all_text(result.document) for c in FORBIDDEN)
+    assert "A structure" in _all_text(result.document)
+
+
+def test_control_characters_in_character_references_are_removed() -> None:
+    text = "1. Q: What is &#1;a tensor&#xFFFE;?\nA: An array&#27;.\n\n2. Q: Why?\nA: Because.\n"
+    result = load(text.encode(), "chat.txt")
+    assert "3 control character(s) written as escapes or entities removed" in " ".join(result.report.warnings)
+    assert plain_text(next(result.document.items()).question) == "What is a tensor?"
+
+
+def test_control_characters_in_a_qabook_model_are_removed() -> None:
+    text = _model_json('{"type": "Item", "number": 1, "question": [{"type": "Text", "text": "a\\u0007b"}], '
+                       '"answer": [{"type": "CodeBlock", "text": "x\\u0000y", "language": "py\\u0001"}]}')
+    result = load(text.encode(), "model.json")
+    assert not any(c in _all_text(result.document) for c in FORBIDDEN)
+    outputs = _write_all(result.document)
+    for name, data in outputs.items():
+        if name not in ("docx", "anki"):
+            assert not any(c.encode() in data for c in FORBIDDEN[:8]), name
+
+
+def test_a_clean_document_is_returned_as_it_is() -> None:
+    from qabook.source import clean_document
+
+    doc = load((FIXTURES / "chatgpt" / "conversations.json").read_bytes(), "c.json").document
+    assert clean_document(doc) == (doc, 0) and clean_document(doc)[0] is doc

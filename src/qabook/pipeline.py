@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from qabook.model import Document
 from qabook.readers.base import InputError, Skipped
 from qabook.renditions import RenditionError, RenditionReport, resolve
 from qabook.repair import RepairResult, repair
-from qabook.source import Source
+from qabook.source import Source, clean_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,10 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
         if _JSON_START_RE.match(source.head_text()):
             raise InputError("is JSON but not a qabook model; chat-app data exports are not read yet")
     reading = reader.read(source, options.title)
-    doc = reading.document
+    doc, removed = clean_document(reading.document) if _may_hide_characters(source) else (reading.document, 0)
+    if removed:
+        reading = replace(reading, warnings=reading.warnings + (
+            f"{removed} control character(s) written as escapes or entities removed (not allowed in documents)",))
     if not any(True for _ in doc.items()):
         raise InputError("holds no questions and answers that qabook recognises")
     decoded = source.decoded
@@ -128,6 +131,16 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
         warnings=(decoded.warnings if decoded else ()) + reading.warnings + rendition_report.warnings,
     )
     return Result(doc, report, repaired)
+
+
+def _may_hide_characters(source: Source) -> bool:
+    """Whether the input may spell characters no document may hold so that decoding let them pass:
+    as ``&#1;`` (Markdown, HTML) or ``\\u0001`` (JSON). Decoded text is searched for the spelling;
+    a streamed export is always cleaned (its cost is small next to reading the JSON)."""
+    decoded = source.decoded
+    if decoded is None:
+        return True
+    return "&#" in decoded.text or "\\u" in decoded.text
 
 
 def default_output(input_name: str) -> str:

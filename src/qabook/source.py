@@ -11,10 +11,35 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, replace
+from typing import BinaryIO, Callable, TypeVar, assert_never
 
+from qabook.model import (
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Inline,
+    Item,
+    LineBreak,
+    Link,
+    ListItem,
+    Math,
+    MathBlock,
+    OrderedList,
+    Paragraph,
+    Quote,
+    Rule,
+    Section,
+    Strong,
+    Table,
+    Text,
+)
 from qabook.readers.base import InputError
+
+_T = TypeVar("_T")
 
 # XML 1.0 allows only \t \n \r below U+0020, no surrogates, and not U+FFFE/U+FFFF.
 _FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -135,3 +160,106 @@ class Source:
     def decoded(self) -> SourceText | None:
         """The decoded text if a reader asked for it."""
         return self._text
+
+
+def clean_document(doc: Document) -> tuple[Document, int]:
+    """The document without the characters :func:`decode` removes from text, and how many went.
+
+    Text input is cleaned as it is decoded; this catches what readers make of escapes: ``\\u0000``
+    in a JSON export, ``&#1;`` in Markdown or HTML. The document is walked once; nodes are rebuilt
+    only where something was removed.
+    """
+    cleaner = _Cleaner()
+    sections = cleaner.all(doc.sections, cleaner.section)
+    title, source = cleaner.text(doc.title), cleaner.text(doc.source)
+    meta = tuple((cleaner.text(k), cleaner.text(v)) for k, v in doc.meta)
+    if not cleaner.removed:
+        return doc, 0
+    return Document(title, source, sections, meta), cleaner.removed
+
+
+class _Cleaner:
+    def __init__(self) -> None:
+        self.removed = 0
+
+    def text(self, s: str) -> str:
+        if _FORBIDDEN_RE.search(s) is None:
+            return s
+        cleaned = _FORBIDDEN_RE.sub("", s)
+        self.removed += len(s) - len(cleaned)
+        return cleaned
+
+    def all(self, nodes: tuple[_T, ...], fn: Callable[[_T], _T]) -> tuple[_T, ...]:
+        out = tuple(fn(n) for n in nodes)
+        return nodes if all(a is b for a, b in zip(out, nodes)) else out
+
+    def section(self, s: Section) -> Section:
+        title, items = self.text(s.title), self.all(s.items, self.item)
+        return s if title is s.title and items is s.items else replace(s, title=title, items=items)
+
+    def item(self, it: Item) -> Item:
+        q, a = self.all(it.question, self.inline), self.all(it.answer, self.block)
+        return it if q is it.question and a is it.answer else replace(it, question=q, answer=a)
+
+    def cell(self, c: tuple[Inline, ...]) -> tuple[Inline, ...]:
+        return self.all(c, self.inline)
+
+    def row(self, r: tuple[tuple[Inline, ...], ...]) -> tuple[tuple[Inline, ...], ...]:
+        return self.all(r, self.cell)
+
+    def list_item(self, li: ListItem) -> ListItem:
+        blocks = self.all(li.blocks, self.block)
+        return li if blocks is li.blocks else ListItem(blocks)
+
+    def block(self, b: Block) -> Block:
+        match b:
+            case Paragraph(inlines=i):
+                new = self.all(i, self.inline)
+                return b if new is i else Paragraph(new)
+            case BulletList(items=items):
+                new_items = self.all(items, self.list_item)
+                return b if new_items is items else BulletList(new_items)
+            case OrderedList(items=items, start=start):
+                new_items = self.all(items, self.list_item)
+                return b if new_items is items else OrderedList(new_items, start)
+            case CodeBlock(text=t, language=lang):
+                nt, nl = self.text(t), self.text(lang)
+                return b if nt is t and nl is lang else CodeBlock(nt, nl)
+            case MathBlock(tex=t):
+                nt = self.text(t)
+                return b if nt is t else MathBlock(nt)
+            case Quote(blocks=inner):
+                new_inner = self.all(inner, self.block)
+                return b if new_inner is inner else Quote(new_inner)
+            case Table(header=header, rows=rows):
+                nh, nr = self.row(header), self.all(rows, self.row)
+                return b if nh is header and nr is rows else Table(nh, nr)
+            case Rule():
+                return b
+            case _:
+                assert_never(b)
+
+    def inline(self, n: Inline) -> Inline:
+        match n:
+            case Text(text=t):
+                nt = self.text(t)
+                return n if nt is t else Text(nt)
+            case Code(text=t):
+                nt = self.text(t)
+                return n if nt is t else Code(nt)
+            case Math(tex=t):
+                nt = self.text(t)
+                return n if nt is t else Math(nt)
+            case Strong(children=c):
+                nc = self.all(c, self.inline)
+                return n if nc is c else Strong(nc)
+            case Emphasis(children=c):
+                nc = self.all(c, self.inline)
+                return n if nc is c else Emphasis(nc)
+            case Link(target=target, children=c):
+                ntarget, nc = self.text(target), self.all(c, self.inline)
+                return n if ntarget is target and nc is c else Link(ntarget, nc)
+            case LineBreak():
+                return n
+            case _:
+                assert_never(n)
