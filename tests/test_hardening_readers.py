@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import struct
+import zipfile
 
 import pytest
 
@@ -273,3 +275,55 @@ def test_a_clean_document_is_returned_as_it_is() -> None:
 
     doc = load((FIXTURES / "chatgpt" / "conversations.json").read_bytes(), "c.json").document
     assert clean_document(doc) == (doc, 0) and clean_document(doc)[0] is doc
+
+
+# --------------------------------------------------------------------------- chat-app exports of the wrong shape
+
+
+def _chatgpt(mapping: object) -> bytes:
+    return json.dumps([{"title": "t", "create_time": 1717236000, "current_node": "missing",
+                        "mapping": mapping}]).encode()
+
+
+def test_a_chatgpt_node_whose_parent_is_not_an_id() -> None:
+    mapping = {"a": {"parent": ["not", "an", "id"], "children": [], "message": {
+        "author": {"role": "user"}, "content": {"content_type": "text", "parts": ["What is x?"]}}}}
+    doc = load(_chatgpt(mapping), "conversations.json").document
+    assert [plain_text(it.question) for it in doc.items()] == ["What is x?"]
+
+
+def _claude(messages: object) -> bytes:
+    return json.dumps([{"uuid": "c", "name": "t", "created_at": "2024-07-01T09:00:00Z",
+                        "current_leaf_message_uuid": "m2", "chat_messages": messages}]).encode()
+
+
+@pytest.mark.parametrize("field,value", [("uuid", ["a", "list"]), ("uuid", {"a": 1}), ("attachments", 1.5),
+                                         ("attachments", "text"), ("attachments", {"x": 1})])
+def test_a_claude_message_with_fields_of_the_wrong_type(field: str, value: object) -> None:
+    messages: list[dict[str, object]] = [
+        {"uuid": "m1", "sender": "human", "text": "What is x?"},
+        {"uuid": "m2", "sender": "assistant", "text": "An unknown.", "parent_message_uuid": "m1"},
+        {"uuid": "m3", "sender": "human", "text": "An edited prompt, off the branch."}]
+    messages[2 if field == "uuid" else 0][field] = value
+    doc = load(_claude(messages), "conversations.json").document
+    assert [plain_text(it.question) for it in doc.items()] == ["What is x?"]
+
+
+def test_a_zip_export_whose_directory_points_before_the_file() -> None:
+    data = bytearray((FIXTURES / "chatgpt" / "export.zip").read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, end + 16, struct.unpack_from("<I", data, end + 16)[0] + 1000)
+    with pytest.raises(InputError, match="damaged"):
+        load(bytes(data), "export.zip")
+
+
+def test_a_zip_export_whose_json_member_does_not_inflate() -> None:
+    export = (FIXTURES / "chatgpt" / "conversations.json").read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("conversations.json", export)
+    data = bytearray(buf.getvalue())
+    start = data.find(b"conversations.json") + len("conversations.json")
+    data[start + 20:start + 60] = b"\xff" * 40  # the member's compressed bytes
+    with pytest.raises(InputError):
+        load(bytes(data), "export.zip")

@@ -265,7 +265,7 @@ def open_member(zf: zipfile.ZipFile, name: str) -> BinaryIO:
         raise InputError(f"is a ZIP archive whose member {name[:80]!r} is encrypted")
     try:
         inner = zf.open(info)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, EOFError, OSError, zlib.error) as exc:
         raise InputError(f"is a ZIP archive but a damaged one ({str(exc)[:80]})") from None
     return _Bounded(inner, info.file_size, name)  # type: ignore[arg-type, return-value]
 
@@ -275,7 +275,8 @@ def read_zip_member_head(source: Source, name: str, size: int = 65536) -> bytes:
     try:
         with source.open() as fh, zipfile.ZipFile(fh) as zf, zf.open(name) as m:
             return m.read(size)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError, NotImplementedError,
+            RuntimeError):
         return b""
 
 

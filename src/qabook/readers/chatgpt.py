@@ -272,7 +272,7 @@ def current_path(mapping: dict[str, Any], current: Any) -> list[str]:
 
 
 def _newest_leaf(mapping: dict[str, Any]) -> str | None:
-    parents = {e.get("parent") for e in mapping.values() if isinstance(e, dict)}
+    parents = {e.get("parent") for e in mapping.values() if isinstance(e, dict) and isinstance(e.get("parent"), str)}
     best: tuple[float, int] | None = None
     best_id: str | None = None
     for i, (node_id, entry) in enumerate(mapping.items()):

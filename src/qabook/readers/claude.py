@@ -86,7 +86,7 @@ def _branch(rec: dict[str, Any]) -> list[Any]:
     """The messages of the current branch when the export records one, else all in order."""
     messages: list[Any] = rec["chat_messages"]
     leaf = rec.get("current_leaf_message_uuid")
-    by_id = {m.get("uuid"): m for m in messages if isinstance(m, dict) and m.get("uuid")}
+    by_id = {m["uuid"]: m for m in messages if isinstance(m, dict) and isinstance(m.get("uuid"), str) and m["uuid"]}
     if not isinstance(leaf, str) or leaf not in by_id:
         return messages
     path: list[Any] = []
@@ -133,7 +133,8 @@ def conversation(rec: dict[str, Any], state: dict[str, int] | None = None) -> Co
                 texts.append(msg["text"])
                 if sender == "assistant" and state is not None:
                     state["text_field"] += 1
-        for att in msg.get("attachments") or ():
+        attachments = msg.get("attachments")
+        for att in attachments if isinstance(attachments, list) else ():
             if isinstance(att, dict):
                 conv.skipped.append(skipped("attachment", "attachment"))
         text = "\n\n".join(texts)
