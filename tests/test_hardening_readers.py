@@ -327,3 +327,23 @@ def test_a_zip_export_whose_json_member_does_not_inflate() -> None:
     data[start + 20:start + 60] = b"\xff" * 40  # the member's compressed bytes
     with pytest.raises(InputError):
         load(bytes(data), "export.zip")
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_lists_a_bounded_number_of_gaps_quickly() -> None:
+    from qabook.audit.check import MAX_GAPS, review
+
+    text = _model_json('{"type": "Item", "number": 1, "question": [], "answer": []}, '
+                       '{"type": "Item", "number": 999999999, "question": [], "answer": []}')
+    (coverage,) = review(load(text.encode(), "model.json")).coverage
+    assert coverage.gaps[:3] == (2, 3, 4) and len(coverage.gaps) == MAX_GAPS and not coverage.complete
+
+
+def test_check_gaps_are_the_missing_numbers() -> None:
+    from qabook.audit.check import review
+
+    text = "Q&A (1–9)\n\n" + "".join(f"{n}. Q: Question {n}?\nA: Answer {n}.\n\n" for n in (1, 2, 5, 9))
+    (coverage,) = review(load(text.encode(), "chat.txt")).coverage
+    assert coverage.gaps == (3, 4, 6, 7, 8)

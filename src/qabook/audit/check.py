@@ -42,7 +42,7 @@ class Coverage:
     first: int | None
     last: int | None
     gaps: tuple[int, ...]
-    """Numbers missing between ``first`` and ``last``."""
+    """Numbers missing between ``first`` and ``last`` (the first :data:`MAX_GAPS` of them)."""
     repeats: tuple[int, ...]
     """Numbers that appear more than once in this rendition with different questions."""
     out_of_order: tuple[int, ...]
@@ -151,8 +151,24 @@ def _coverage(doc: Document) -> tuple[Coverage, ...]:
                 order.append(n)
             highest = n if highest is None else max(highest, n)
         first, last = (min(seen), max(seen)) if seen else (None, None)
-        gaps = tuple(n for n in range(first, last + 1) if n not in seen) if first is not None and last is not None else ()
+        gaps = _gaps(seen)
         out.append(Coverage(rendition, len(items), first, last, gaps, tuple(repeats), tuple(order)))
+    return tuple(out)
+
+
+MAX_GAPS = 10_000
+"""Most missing numbers listed per rendition (a number like 999999999 among 1–20 would otherwise
+list a billion)."""
+
+
+def _gaps(seen: set[int]) -> tuple[int, ...]:
+    """The numbers missing between the lowest and the highest in ``seen`` (the first MAX_GAPS)."""
+    out: list[int] = []
+    ordered = sorted(seen)
+    for a, b in zip(ordered, ordered[1:]):
+        out.extend(range(a + 1, min(b, a + 1 + MAX_GAPS - len(out))))
+        if len(out) >= MAX_GAPS:
+            break
     return tuple(out)
 
 
