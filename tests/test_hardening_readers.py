@@ -347,3 +347,70 @@ def test_check_gaps_are_the_missing_numbers() -> None:
     text = "Q&A (1–9)\n\n" + "".join(f"{n}. Q: Question {n}?\nA: Answer {n}.\n\n" for n in (1, 2, 5, 9))
     (coverage,) = review(load(text.encode(), "chat.txt")).coverage
     assert coverage.gaps == (3, 4, 6, 7, 8)
+
+
+# --------------------------------------------------------------------------- qabook's Markdown reads back as written
+
+
+def _round_trip(doc: Document) -> Document:
+    from qabook.writers import markdown
+
+    return load(markdown.render(doc).encode(), "notes.md").document
+
+
+def _doc(*items: Item, title: str = "T", section: str = "S") -> Document:
+    return Document(title, "s", (Section(section, items),))
+
+
+def _answer(text: str) -> tuple[Block, ...]:
+    return (Paragraph((Text(text),)),)
+
+
+@pytest.mark.parametrize("answer", ["Ans: a word for an action.", "Answer: yes.", "A: yes.", "TBD", "!",
+                                    "Answer here", "N/A"])
+def test_answers_that_look_like_labels_or_stand_ins_read_back(answer: str) -> None:
+    doc = _doc(Item(1, (Text("What?"),), _answer(answer)), Item(2, (Text("Why?"),), _answer("Because.")))
+    back = _round_trip(doc)
+    assert [(it.number, it.answer, it.status) for it in back.items()] == \
+        [(1, _answer(answer), "answered"), (2, _answer("Because."), "answered")]
+
+
+def test_a_numbered_item_with_an_empty_question_keeps_its_number() -> None:
+    doc = _doc(Item(7, (), _answer("An answer to nothing.")), Item(8, (Text("Next?"),), _answer("Yes.")))
+    assert [(it.number, it.question) for it in _round_trip(doc).items()] == [(7, ()), (8, (Text("Next?"),))]
+
+
+def test_line_breaks_inside_code_and_formulas_in_a_question_stay_in_its_heading() -> None:
+    from qabook.model import Code, Math
+
+    question = (Text("What is "), Code("a\n| b |\n|---|"), Text(" and "), Math("x\n+ y"), Text("?"))
+    doc = _doc(Item(1, question, _answer("Both.")), Item(2, (Text("Next?"),), _answer("Yes.")))
+    back = list(_round_trip(doc).items())
+    assert [it.number for it in back] == [1, 2]
+    assert plain_text(back[0].question) == "What is a | b | |---| and x + y?"
+    assert back[0].answer == _answer("Both.")
+
+
+@pytest.mark.parametrize("lst", [BulletList, OrderedList])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_code_in_a_list_item_does_not_hide_the_questions_after_it(lst: type, depth: int) -> None:
+    """The fences of a code block in a list item are indented (by 2 or 3 spaces at the first
+    level): qabook's Markdown reader took the closing one for an opening fence at the top level
+    and read every later heading as code."""
+    from qabook.model import CodeBlock
+
+    deep: Block = CodeBlock("3. Count.\n### 9. Not a question", "")
+    for _ in range(depth):
+        deep = lst((ListItem((Paragraph((Text("Steps:"),)),)), ListItem((deep,))))
+    doc = _doc(Item(1, (Text("How?"),), (deep,)), Item(2, (Text("And then?"),), _answer("Done.")),
+               Item(3, (Text("Last?"),), (CodeBlock("```\n### 4. Also not", "md"),)))
+    back = _round_trip(doc)
+    assert [(it.number, it.question, it.answer) for it in back.items()] == \
+        [(it.number, it.question, it.answer) for it in doc.items()]
+
+
+def test_titles_with_line_breaks_stay_headings() -> None:
+    doc = _doc(Item(1, (Text("What?"),), _answer("This.")), title="A title\n- not a list", section="Part\n# two")
+    back = _round_trip(doc)
+    assert back.title == "A title - not a list" and back.sections[0].title == "Part # two"
+    assert [it.number for it in back.items()] == [1]

@@ -167,7 +167,7 @@ def items_of(doc: Document) -> list[ReadItem]:
 
 # --------------------------------------------------------------------------- reading outputs
 
-_HEADING_NUMBER = re.compile(r"^(\d{1,9})\.\s+(.*)$", re.DOTALL)
+_HEADING_NUMBER = re.compile(r"^(\d{1,9})\.(?:\s+(.*))?$", re.DOTALL)
 
 
 def _docx_paragraph_tokens(p: Any) -> tuple[list[str], str]:

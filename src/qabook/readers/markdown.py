@@ -339,6 +339,10 @@ class Builder:
         """Also strip a bare "A:" label (not only "Ans:" / "Answer:") from an answer's start."""
         self.drop_rules = drop_rules
         """Drop rules that end an answer (separators between items)."""
+        self.labels = True
+        """Strip an answer's leading label ("Ans:"); qabook's own Markdown has none to strip."""
+        self.stand_ins = True
+        """Read a stand-in answer ("TBD", "!") as no answer; in qabook's own Markdown it is an answer."""
         self.loose: list[_Loose] = []
         self.placeholders: list[Skipped] = []
         self.unanswered: list[int] = []
@@ -374,11 +378,11 @@ class Builder:
         item, self.item = self.item, None
         if item is None:
             return
-        blocks = _strip_answer_label(item.blocks, self.short_labels)
+        blocks = _strip_answer_label(item.blocks, self.short_labels) if self.labels else item.blocks
         if self.drop_rules:
             while blocks and isinstance(blocks[-1], Rule):
                 blocks = blocks[:-1]
-        answered = not _is_placeholder(blocks)
+        answered = not _is_placeholder(blocks) if self.stand_ins else bool(blocks)
         if not answered:
             text = " ".join(plain_text(b.inlines) for b in blocks if isinstance(b, Paragraph)).strip()
             if text:
@@ -889,8 +893,10 @@ def sniff(text: str) -> int:
 
 _QABOOK_HEADING = re.compile(r"^(#{1,3})(?:[ \t]+(.*))?$")
 """A heading line of qabook's Markdown; the text keeps trailing space (see :func:`_heading_text`)."""
-_QABOOK_NUMBER = re.compile(r"^(\d{1,9})\.[ \t]+(.*)$", re.DOTALL)
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_QABOOK_NUMBER = re.compile(r"^(\d{1,9})\.(?:[ \t]+(.*))?$", re.DOTALL)
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+"""A fence of a top-level code block: the writer puts those at the start of the line, and fences in
+lists and quotes after an indent or a marker, where no line of their code can look like a heading."""
 
 
 def _heading_text(text: str) -> str:
@@ -912,7 +918,9 @@ def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
     fast parser). The result equals the general ``headings`` layout's (tests compare them).
     """
     b = Builder(title)
-    b.drop_rules = False
+    b.drop_rules = False  # what qabook wrote is read as it is: rules, labels and stand-ins are answers
+    b.labels = False
+    b.stand_ins = False
     lines = text.split("\n")
     chunk: list[str] = []
     chunk_end = 0
@@ -940,7 +948,7 @@ def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
                 else:
                     num = _QABOOK_NUMBER.match(content)
                     if num:
-                        b.question(int(num.group(1)), parse_inlines(num.group(2)), no)
+                        b.question(int(num.group(1)), parse_inlines(num.group(2) or ""), no)
                     else:
                         b.question(None, parse_inlines(content), no)
                 continue

@@ -69,33 +69,42 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading: bool = False) -> str:
-    """Markdown for a run of inlines."""
+def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading: bool = False,
+            in_cell: bool = False) -> str:
+    """Markdown for a run of inlines (``in_cell``: in a table cell, where every ``|`` needs escaping,
+    in code spans and formulas too)."""
     parts: list[str] = []
+    start = line_start  # at the start of a Markdown line (also after a hard line break)
     for node in nodes:
-        start = line_start and not parts
+        at_start, start = start, False
         match node:
             case Text(text=t):
                 # a newline inside text would start a new Markdown line: escape that line's start
                 # too (in a heading, where a line cannot break, it becomes a space)
                 lines = t.split("\n")
                 parts.append((" " if in_heading else "\n").join(
-                    escape(ln, start if i == 0 else not in_heading) for i, ln in enumerate(lines)))
+                    escape(ln, at_start if i == 0 else not in_heading) for i, ln in enumerate(lines)))
             case Strong(children=c):
-                parts.append("**" + inlines(c, False, in_heading) + "**")
+                parts.append("**" + inlines(c, False, in_heading, in_cell) + "**")
             case Emphasis(children=c):
-                parts.append("*" + inlines(c, False, in_heading) + "*")
-            case Code(text=t):
-                parts.append(_code_span(t))
+                parts.append("*" + inlines(c, False, in_heading, in_cell) + "*")
+            case Code(text=t):  # a line break in a code span reads as a space; a heading cannot hold one
+                parts.append(_pipes(_code_span(t.replace("\n", " ") if in_heading else t), in_cell))
             case Math(tex=t):
-                parts.append("$" + t + "$")
+                parts.append(_pipes("$" + (t.replace("\n", " ") if in_heading else t) + "$", in_cell))
             case Link(target=target, children=c):
-                parts.append("[" + inlines(c, False, in_heading) + "](<" + target.replace(">", "%3E") + ">)")
+                parts.append("[" + inlines(c, False, in_heading, in_cell) + "](<"
+                             + _pipes(target.replace(">", "%3E"), in_cell) + ">)")
             case LineBreak():
                 parts.append(" " if in_heading else "\\\n")
+                start = not in_heading
             case _:
                 typing.assert_never(node)
     return "".join(parts)
+
+
+def _pipes(markdown: str, in_cell: bool) -> str:
+    return markdown.replace("|", "\\|") if in_cell else markdown
 
 
 def _indent(text: str, first: str, rest: str) -> str:
@@ -135,7 +144,7 @@ def block(b: Block) -> str:
             width = max([len(header)] + [len(r) for r in rows])
 
             def row(cells: tuple[tuple[Inline, ...], ...]) -> str:
-                cells_md = [inlines(c, False).replace("\n", " ") for c in cells]
+                cells_md = [inlines(c, False, in_cell=True).replace("\n", " ") for c in cells]
                 cells_md += [""] * (width - len(cells_md))
                 return "| " + " | ".join(cells_md) + " |"
 
@@ -159,8 +168,18 @@ def blocks(bs: typing.Iterable[Block]) -> str:
     return "\n\n".join(out)
 
 
+def _closing_safe(text: str) -> str:
+    """A heading's text whose last ``#`` run is escaped when Markdown would read it as the heading's
+    optional closing sequence (``# C #`` is the heading "C")."""
+    stripped = text.rstrip(" \t")
+    bare = stripped.rstrip("#")
+    if bare != stripped and (not bare or bare[-1] in " \t"):
+        return bare + "\\" + stripped[len(bare):]
+    return text
+
+
 def _heading(item: Item) -> str:
-    text = inlines(item.question, line_start=False, in_heading=True)
+    text = _closing_safe(inlines(item.question, line_start=False, in_heading=True))
     if item.number is not None:
         return f"### {item.number}. {text}"
     if re.match(r"^\d{1,9}[.)]", text):
@@ -173,11 +192,16 @@ SIGNATURE = "<!-- qabook markdown: # title, ## sections, ### numbered questions 
 the layout is exactly this writer's, so it can read it without a full parse of the document."""
 
 
+def _one_line(title: str) -> str:
+    """A title on one line (a heading cannot break)."""
+    return " ".join(title.split("\n"))
+
+
 def render(doc: Document) -> str:
     """The whole document as Markdown text."""
-    parts = [SIGNATURE, f"# {escape(doc.title, False)}"]
+    parts = [SIGNATURE, f"# {_closing_safe(escape(_one_line(doc.title), False))}"]
     for section in doc.sections:
-        parts.append(f"## {escape(section.title, False)}")
+        parts.append(f"## {_closing_safe(escape(_one_line(section.title), False))}")
         for item in section.items:
             parts.append(_heading(item))
             if item.answer:
