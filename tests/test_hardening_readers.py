@@ -414,3 +414,54 @@ def test_titles_with_line_breaks_stay_headings() -> None:
     back = _round_trip(doc)
     assert back.title == "A title - not a list" and back.sections[0].title == "Part # two"
     assert [it.number for it in back.items()] == [1]
+
+
+# --------------------------------------------------------------------------- verify reads DOCX files defensively
+
+
+def _docx_bytes() -> bytes:
+    from qabook.writers import docx
+
+    buf = io.BytesIO()
+    docx.write(_doc(Item(1, (Text("What?"),), _answer("This."))), buf)
+    return buf.getvalue()
+
+
+def _replace_document(data: bytes, edit: object) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            body = src.read(info)
+            out.writestr(info.filename, edit(body) if info.filename == "word/document.xml" else body)  # type: ignore[operator]
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("case,message", [
+    ("damaged deflate stream", "is not a readable DOCX file"),
+    ("negative seek", "is not a readable DOCX file"),
+    ("entity expansion", "declares a DTD"),
+    ("external entity", "declares a DTD"),
+])
+def test_verify_refuses_damaged_and_hostile_docx_with_one_line(case: str, message: str) -> None:
+    from qabook.audit.verify import read_docx
+
+    data = _docx_bytes()
+    if case == "damaged deflate stream":
+        raw = bytearray(data)
+        start = raw.find(b"word/document.xml") + len("word/document.xml")
+        raw[start + 40:start + 80] = b"\xff" * 40
+        data = bytes(raw)
+    elif case == "negative seek":
+        raw = bytearray(data)
+        end = raw.rfind(b"PK\x05\x06")
+        struct.pack_into("<I", raw, end + 16, struct.unpack_from("<I", raw, end + 16)[0] + 100_000)
+        data = bytes(raw)
+    else:
+        dtd = (b'<!DOCTYPE w:document [<!ENTITY a "haha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+               if case == "entity expansion" else b'<!DOCTYPE w:document [<!ENTITY b SYSTEM "file:///etc/passwd">]>')
+        data = _replace_document(data, lambda xml: xml.replace(b"?>", b"?>" + dtd, 1).replace(
+            b"<w:t>", b"<w:t>&b;", 1).replace(b'<w:t xml:space="preserve">', b'<w:t xml:space="preserve">&b;', 1))
+    with pytest.raises(InputError, match=message) as info:
+        read_docx(data)
+    assert "\n" not in str(info.value)

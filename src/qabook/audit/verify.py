@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import difflib
 import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator
 
@@ -210,13 +212,16 @@ def read_docx(data: bytes) -> list[ReadItem]:
             if info.file_size > 512 * 1024 * 1024:
                 raise InputError("word/document.xml is too large")
             xml = zf.read(info)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise InputError(f"is not a readable DOCX file ({exc})") from None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            RuntimeError, struct.error, OverflowError) as exc:  # what zipfile raises for damaged archives
+        raise InputError(f"is not a readable DOCX file ({_one_line(exc)})") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"word/document.xml is not well-formed XML ({exc})") from None
+        raise InputError(f"word/document.xml is not well-formed XML ({_one_line(exc)})") from None
+    if root.getroottree().docinfo.doctype:
+        raise InputError("word/document.xml declares a DTD (a Word document has none)")
     body = root.find(f"{W}body")
     if body is None:
         raise InputError("word/document.xml has no body")
@@ -246,6 +251,10 @@ def read_docx(data: bytes) -> list[ReadItem]:
             answer.extend(_docx_paragraph_tokens(p)[0])
     close()
     return items
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _bytes_io(data: bytes) -> Any:
