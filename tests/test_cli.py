@@ -161,7 +161,7 @@ def _digest(p: Path) -> str:
     (b"%PDF-1.7 ...", "is a PDF file"),
     (b"just some words with no questions at all", "found no questions and answers"),
     (b'{"qabook-model": "9.0", "type": "Document"}', "unsupported model version"),
-    (b'[{"title": "a chat export", "mapping": {}}]', "is JSON but not a qabook model"),
+    (b'[{"title": "a chat export", "mapping": {}}]', "is JSON but neither a qabook model nor a chat-app export"),
 ])
 def test_unusable_input_one_line_error_exit_2_no_output(tmp_path: Path, content: bytes, message: str) -> None:
     src = tmp_path / "in.txt"

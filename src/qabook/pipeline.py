@@ -97,7 +97,8 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
     reader = reader_named(options.reader) if options.reader else pick_reader(source)
     if reader.name == "transcript":
         if _JSON_START_RE.match(source.head_text()):
-            raise InputError("is JSON but not a qabook model; chat-app data exports are not read yet")
+            raise InputError("is JSON but neither a qabook model nor a chat-app export qabook reads "
+                             "(ChatGPT, Claude, Gemini)")
     reading = reader.read(source, options.title)
     doc, removed = clean_document(reading.document) if _may_hide_characters(source) else (reading.document, 0)
     if removed:
