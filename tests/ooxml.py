@@ -123,7 +123,8 @@ def validate_docx(data: bytes) -> list[str]:
             if not (name.endswith(".xml") or name.endswith(".rels")):
                 continue
             try:
-                tree = etree.fromstring(zf.read(name))
+                # huge_tree: a paragraph may hold more than libxml2's default 10 MB per text node
+                tree = etree.fromstring(zf.read(name), etree.XMLParser(huge_tree=True))
             except etree.XMLSyntaxError as exc:
                 errors.append(f"{name}: not well-formed: {exc}")
                 continue

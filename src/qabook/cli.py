@@ -18,7 +18,17 @@ import click
 
 from qabook import __version__
 from qabook.formats import READERS, WRITERS, writer_for
-from qabook.pipeline import Options, Report, default_output, document_date, load, write_file
+from qabook.pipeline import (
+    Options,
+    Report,
+    check_folder,
+    default_output,
+    document_date,
+    load,
+    write_bytes,
+    write_file,
+    write_text,
+)
 from qabook.readers.base import InputError
 
 if TYPE_CHECKING:
@@ -51,14 +61,14 @@ def main() -> None:
 
 
 @main.command(epilog=_FORMATS_HELP)
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-o", "--output", metavar="OUTPUT",
               help="Output file (default: INPUT with .docx; '-' writes Markdown to stdout).")
 @click.option("--rendition", default="auto", show_default=True, metavar="auto|first|last|N",
               help="When the numbered set appears more than once: take per item the best-structured "
                    "rendition with the earliest one's words (auto), or one rendition for all.")
 @click.option("--title", help="Document title (default: from the batch headings or file name).")
-@click.option("--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
+@click.option("--report", "report_path", metavar="FILE.json", type=click.Path(),
               help="Also write the summary as JSON.")
 @click.option("--repair/--no-repair", "repair", default=None,
               help="Run the repair passes for copy damage, or keep the text as read (default: repair "
@@ -93,6 +103,10 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             raise InputError(f"output {out!r} is the input file; choose another name")
         if report_path and name != "-" and _same_file(name, report_path):
             raise InputError(f"report {report_path!r} is the input file; choose another name")
+        if report_path and out != "-" and _same_file(out, report_path):
+            raise InputError(f"report {report_path!r} is the output file; choose another name")
+        if report_path:
+            check_folder(report_path)  # before the output is written, so a bad report path leaves nothing
         options = Options(rendition=rendition, title=title, repairs=repair, reader=from_format)
         if name == "-":
             result = load(sys.stdin.buffer.read(), name, options)
@@ -127,21 +141,42 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
 @main.command()
 @click.option("-o", "--output", default="qabook-demo.docx", show_default=True,
               help="Where to write the demo document.")
-def demo(output: str) -> None:
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def demo(output: str, debug: bool) -> None:
     """Convert the example transcript that ships with qabook and write qabook-demo.docx.
 
     The example is a short chat with numbered Q&A in two renditions and every kind of copy
-    damage qabook repairs. Its text is written next to the output as qabook-demo.txt.
+    damage qabook repairs. Its text is written next to the output as qabook-demo.txt (a file of
+    that name that holds something else is never overwritten).
     """
     data = resources.files("qabook.examples").joinpath("demo-transcript.txt").read_bytes()
+    text_path = str(Path(output).with_suffix(".txt"))
+    current = output
     try:
+        writer = writer_for(output)
+        check_folder(output)
+        current = text_path
+        if os.path.lexists(text_path) and not _holds(text_path, data):
+            raise InputError("exists and is not qabook's demo transcript; choose another --output")
+        current = output
         result = load(data, "demo-transcript.txt", Options())
-        write_file(result.document, output, None)
-        Path(output).with_suffix(".txt").write_bytes(data)
+        write_file(result.document, output, None, writer)
+        current = text_path
+        write_bytes(data, text_path)
     except (InputError, OSError) as exc:
-        _fail(output, str(exc))
-    report = _with_output(result.report, output, writer_for(output).name)
+        if debug:
+            raise
+        _fail(current, str(exc) if isinstance(exc, InputError) else (exc.strerror or str(exc)))
+    report = _with_output(result.report, output, writer.name)
     print_summary(report, _console())
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _console() -> Console:
@@ -217,10 +252,7 @@ def _with_output(report: Report, output: str, writer: str, doc: object = None) -
 
 
 def _write_report(report: Report, path: str) -> None:
-    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n"
-    tmp = Path(path).with_name(f".{Path(path).name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", path)
 
 
 def _n(count: int, noun: str) -> str:

@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from qabook.formats import WriterFormat, pick_reader, reader_named, writer_for
 from qabook.model import Document
@@ -174,20 +174,50 @@ def write_file(doc: Document, output: str, date: dt.date | None = None,
                writer: WriterFormat | None = None) -> WriterFormat:
     """Write ``doc`` to ``output`` atomically; returns the writer used."""
     w = writer or writer_for(output)
+    _write_atomic(output, lambda fh: w.write(doc, fh, date))
+    return w
+
+
+def write_text(text: str, output: str) -> None:
+    """Write ``text`` (UTF-8) to ``output`` atomically, as :func:`write_file` writes documents."""
+    write_bytes(text.encode("utf-8"), output)
+
+
+def write_bytes(data: bytes, output: str) -> None:
+    """Write ``data`` to ``output`` atomically, as :func:`write_file` writes documents."""
+    _write_atomic(output, lambda fh: fh.write(data))
+
+
+def check_folder(output: str) -> None:
+    """Raise :class:`InputError` when ``output``'s folder does not exist (before any work is done)."""
     target = Path(output)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"cannot write {output!r}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+
+
+def _write_atomic(output: str, fill: Callable[[BinaryIO], object]) -> None:
+    """A temporary file in the target folder, filled, then renamed into place; removed on failure.
+
+    A failure to write is an :class:`InputError` naming ``output`` (never the temporary file).
+    """
+    check_folder(output)
+    target = Path(output)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            w.write(doc, fh, date)
+            fill(fh)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
         raise
-    return w

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from qabook.formats import READERS
-from qabook.pipeline import Options, load
+from qabook.pipeline import Options, check_folder, load, write_text
 from qabook.readers.base import InputError
 
 EXIT_OK, EXIT_REVIEW, EXIT_INPUT = 0, 1, 2
@@ -21,28 +21,32 @@ def _fail(name: str, message: str) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _load(input_path: str, from_format: str | None):  # type: ignore[no-untyped-def]
-    if input_path == "-":
-        return load(sys.stdin.buffer.read(), "-", Options(reader=from_format))
-    path = Path(input_path)
+def _check_file(name: str) -> None:
+    path = Path(name)
     if not path.exists():
         raise InputError("no such file")
     if path.is_dir():
         raise InputError("is a folder, not a file")
+
+
+def _load(input_path: str, from_format: str | None):  # type: ignore[no-untyped-def]
+    if input_path == "-":
+        return load(sys.stdin.buffer.read(), "-", Options(reader=from_format))
+    _check_file(input_path)
     return load(None, input_path, Options(reader=from_format), path=input_path)
 
 
-def _write_atomic(path: str, text: str) -> None:
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 @click.command("check")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the review as JSON instead of tables.")
-@click.option("--html", "html_path", metavar="FILE.html", type=click.Path(dir_okay=False),
+@click.option("--html", "html_path", metavar="FILE.html", type=click.Path(),
               help="Also write the review as a self-contained HTML page.")
 @click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
               help="Read INPUT as this format instead of recognising it by content.")
@@ -58,10 +62,14 @@ def check_command(input_path: str, as_json: bool, html_path: str | None, from_fo
     from qabook.audit.render import print_review, review_html
 
     try:
+        if html_path and input_path != "-" and _same_file(input_path, html_path):
+            raise InputError(f"--html {html_path!r} is the input file; choose another name")
+        if html_path:
+            check_folder(html_path)
         result = _load(input_path, from_format)
         rv = review(result)
         if html_path:
-            _write_atomic(html_path, review_html(rv))
+            write_text(review_html(rv), html_path)
     except (InputError, OSError) as exc:
         if debug:
             raise
@@ -77,9 +85,9 @@ def check_command(input_path: str, as_json: bool, html_path: str | None, from_fo
 
 
 @click.command("verify")
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path())
 @click.option("--source", "source_path", metavar="INPUT", required=True,
-              type=click.Path(dir_okay=False, allow_dash=True), help="The input OUTPUT was made from.")
+              type=click.Path(allow_dash=True), help="The input OUTPUT was made from.")
 @click.option("--rendition", default="auto", show_default=True, metavar="auto|first|last|N",
               help="The --rendition OUTPUT was converted with.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -98,16 +106,13 @@ def verify_command(output_path: str, source_path: str, rendition: str, as_json: 
 
     current = output_path
     try:
-        out = Path(output_path)
-        if not out.is_file():
-            raise InputError("no such file")
-        data = out.read_bytes()
+        _check_file(output_path)
+        data = Path(output_path).read_bytes()
         current = source_path
         if source_path == "-":
             source = load(sys.stdin.buffer.read(), "-", Options(reader=from_format, rendition=rendition))
         else:
-            if not Path(source_path).is_file():
-                raise InputError("no such file")
+            _check_file(source_path)
             source = load(None, source_path, Options(reader=from_format, rendition=rendition), path=source_path)
         current = output_path
         result = verify(data, output_path, source.document, source_path)

@@ -83,7 +83,7 @@ def _fail(name: str, message: str) -> NoReturn:
 
 
 @click.command("list")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
               help="Read INPUT as this format instead of recognising it by content.")
@@ -105,6 +105,8 @@ def list_command(input_path: str, as_json: bool, from_format: str | None, debug:
             path = Path(name)
             if not path.exists():
                 raise InputError("no such file")
+            if path.is_dir():
+                raise InputError("is a folder, not a file")
             result = load(None, name, options, path=name)
     except InputError as exc:
         if debug:

@@ -21,6 +21,15 @@ def _fail(name: str, message: str) -> NoReturn:
     sys.exit(EXIT_INPUT)
 
 
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def _load(source: str) -> Document:
     from qabook.pipeline import Options, load
 
@@ -35,7 +44,7 @@ def _load(source: str) -> Document:
 
 
 @click.command()
-@click.argument("source", metavar="SOURCE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("source", metavar="SOURCE", type=click.Path(allow_dash=True))
 @click.argument("query", nargs=-1, required=True)
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="How many results to show.")
@@ -102,8 +111,8 @@ def _print_hits(query: str, hits: list) -> None:  # type: ignore[type-arg]
 
 
 @click.command()
-@click.argument("source", metavar="SOURCE", type=click.Path(dir_okay=False))
-@click.option("--progress", "progress_file", metavar="FILE", type=click.Path(dir_okay=False),
+@click.argument("source", metavar="SOURCE", type=click.Path())
+@click.option("--progress", "progress_file", metavar="FILE", type=click.Path(),
               help="Progress file (default: SOURCE.qabook-quiz.sqlite next to SOURCE).")
 @click.option("--section", metavar="TEXT", help="Only sections whose title contains TEXT (any case).")
 @click.option("-n", "--count", default=20, show_default=True, type=click.IntRange(1),
@@ -122,6 +131,8 @@ def quiz(source: str, progress_file: str | None, section: str | None, count: int
     try:
         if source == "-":
             raise InputError("the quiz reads its answers from standard input; give SOURCE as a file")
+        if progress_file and _same_file(source, progress_file):
+            raise InputError(f"--progress {progress_file!r} is the input file; choose another name")
         doc = _load(source)
         progress = open_progress(progress_file or progress_path(source))
     except InputError as exc:
