@@ -7,43 +7,88 @@ Exit codes: 0 success, 1 a check found something (reserved for ``check``/``verif
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from importlib import resources
-from pathlib import Path
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from qabook import __version__
-from qabook.formats import READERS, WRITERS, writer_for
-from qabook.pipeline import (
-    Options,
-    Report,
-    check_folder,
-    default_output,
-    document_date,
-    load,
-    write_bytes,
-    write_file,
-    write_text,
-)
 from qabook.readers.base import InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from qabook.pipeline import Report
+
+# The library (formats, readers, pipeline) is imported inside the commands, and the commands of
+# other modules only when named, so `qabook --version` or `qabook quiz` pays only for what it uses.
+
 EXIT_OK = 0
 EXIT_REVIEW = 1
 EXIT_INPUT = 2
 
-_FORMATS_HELP = "\n".join(
-    ["\b", "Output formats, chosen by OUTPUT's extension:"]
-    + [f"  {', '.join(w.extensions):<16} {w.description}" for w in WRITERS]
-    + ["", "\b", "Input formats, recognised by content:"]
-    + [f"  {r.name:<16} {r.description}" for r in READERS]
-)
+
+def _formats_help() -> str:
+    from qabook.formats import READERS, WRITERS
+
+    return "\n".join(
+        ["\b", "Output formats, chosen by OUTPUT's extension:"]
+        + [f"  {', '.join(w.extensions):<16} {w.description}" for w in WRITERS]
+        + ["", "\b", "Input formats, recognised by content:"]
+        + [f"  {r.name:<16} {r.description}" for r in READERS]
+    )
+
+
+class _FormatsEpilog(click.Command):
+    """A command whose help ends with the table of formats (built when help is shown)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _formats_help()
+        super().format_epilog(ctx, formatter)
+
+
+class ReaderChoice(click.Choice[str]):
+    """``--from``: the reader names, looked up when the option is used."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from qabook.formats import READERS
+
+        return tuple(r.name for r in READERS)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass
+
+
+# Commands that live in their own modules: each module defines ``COMMANDS`` (click commands).
+# The table names them so that a command's module is imported only when that command runs.
+COMMAND_MODULES: dict[str, str] = {
+    "check": "qabook.audit.commands",
+    "verify": "qabook.audit.commands",
+    "search": "qabook.study.commands",
+    "quiz": "qabook.study.commands",
+    "list": "qabook.commands.listing",
+    "serve": "qabook.web.commands",
+}
+
+
+class _LazyGroup(click.Group):
+    """The ``qabook`` group: commands of :data:`COMMAND_MODULES` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            for command in import_module(COMMAND_MODULES[cmd_name]).COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
 
 
 def _fail(name: str, message: str) -> NoReturn:
@@ -51,7 +96,7 @@ def _fail(name: str, message: str) -> NoReturn:
     sys.exit(EXIT_INPUT)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qabook")
 def main() -> None:
     """Find the Q&A inside AI chat transcripts and turn it into faithful documents.
@@ -60,7 +105,7 @@ def main() -> None:
     """
 
 
-@main.command(epilog=_FORMATS_HELP)
+@main.command(cls=_FormatsEpilog)
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @click.option("-o", "--output", metavar="OUTPUT",
               help="Output file (default: INPUT with .docx; '-' writes Markdown to stdout).")
@@ -73,7 +118,7 @@ def main() -> None:
 @click.option("--repair/--no-repair", "repair", default=None,
               help="Run the repair passes for copy damage, or keep the text as read (default: repair "
                    "chat transcripts, leave exports, Markdown and Word files as they are).")
-@click.option("--from", "from_format", metavar="FORMAT", type=click.Choice([r.name for r in READERS]),
+@click.option("--from", "from_format", metavar="FORMAT", type=ReaderChoice(),
               help="Read INPUT as this format instead of recognising it by content.")
 @click.option("--select", "select", metavar="TEXT",
               help="Keep only the sections (conversations) whose title contains TEXT "
@@ -95,6 +140,9 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
     INPUT is a file, or '-' for standard input. The summary lists the items found per section,
     the renditions, each repair with its count, what was skipped and any warnings.
     """
+    from qabook.formats import writer_for
+    from qabook.pipeline import Options, check_folder, default_output, document_date, load, write_file
+
     name = "-" if input_path == "-" else input_path
     try:
         out = output or default_output(name)
@@ -149,6 +197,12 @@ def demo(output: str, debug: bool) -> None:
     damage qabook repairs. Its text is written next to the output as qabook-demo.txt (a file of
     that name that holds something else is never overwritten).
     """
+    from importlib import resources
+    from pathlib import Path
+
+    from qabook.formats import writer_for
+    from qabook.pipeline import Options, check_folder, load, write_bytes, write_file
+
     data = resources.files("qabook.examples").joinpath("demo-transcript.txt").read_bytes()
     text_path = str(Path(output).with_suffix(".txt"))
     current = output
@@ -220,6 +274,8 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _check_input(name: str) -> None:
+    from pathlib import Path
+
     path = Path(name)
     if not path.exists():
         raise InputError("no such file")
@@ -252,6 +308,10 @@ def _with_output(report: Report, output: str, writer: str, doc: object = None) -
 
 
 def _write_report(report: Report, path: str) -> None:
+    import json
+
+    from qabook.pipeline import write_text
+
     write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", path)
 
 
@@ -310,25 +370,6 @@ def print_summary(report: Report, console: Console) -> None:
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {w}")
 
-
-# Commands that live in their own modules: each module defines ``COMMANDS`` (click commands).
-COMMAND_MODULES: tuple[str, ...] = (
-    "qabook.audit.commands",
-    "qabook.study.commands",
-    "qabook.commands.listing",
-    "qabook.web.commands",
-)
-
-
-def _register() -> None:
-    from importlib import import_module
-
-    for name in COMMAND_MODULES:
-        for command in import_module(name).COMMANDS:
-            main.add_command(command)
-
-
-_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
