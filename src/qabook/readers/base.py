@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qabook.model import Document
+if TYPE_CHECKING:
+    from qabook.model import Document
 
 
 class InputError(Exception):
