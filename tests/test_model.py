@@ -55,3 +55,12 @@ def test_bad_json_is_rejected_with_a_reason(text: str, message: str) -> None:
 
 def test_plain_text_reads_formulas_as_tex() -> None:
     assert plain_text((Text("a "), Strong((Math("x"),)), LineBreak(), Code("c"))) == "a x\nc"
+
+
+def test_pickle_round_trip_keeps_every_node() -> None:
+    # big exports are spooled to a temporary file as pickles between reading and writing
+    import pickle
+
+    back = pickle.loads(pickle.dumps(EVERY_NODE, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == EVERY_NODE
+    assert type(back.sections[0].items[0].origin) is Origin

@@ -2,7 +2,9 @@
 
 A reader marks every item with the rendition it came from (1 = the first time the numbered set
 appears in the source). Here the items that share a collection (a conversation, in an export), a
-number *and* the same question words are grouped; other repeats of a number are different questions and are all kept.
+number *and* the same question words are grouped, one item per rendition (a question asked twice
+in one rendition is two items); other repeats of a number are different questions and are all
+kept. A source of one rendition is returned as it is.
 
 ``auto`` takes, per item, the best-structured rendition whose words equal the earliest
 rendition's (see :mod:`qabook.words`); where a later rendition's words differ, the earliest is kept
@@ -139,18 +141,27 @@ def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionRepor
     for it, _ in entries:
         per_rendition[it.origin.rendition - 1] += 1
 
-    # group occurrences: same number and same question words; unnumbered items stand alone
-    groups: dict[tuple[int, int, tuple[str, ...]], list[tuple[Item, Section]]] = {}
+    if count == 1:  # one rendition: nothing to choose, every item stays where it is
+        report = RenditionReport(1, mode, tuple(per_rendition), tuple(per_rendition), (), ())
+        return doc, report
+
+    # group occurrences: same number and same question words, one occurrence per rendition (a
+    # question repeated inside one rendition is two items); unnumbered items stand alone
+    groups: dict[tuple[int, int, tuple[str, ...]], list[list[tuple[Item, Section]]]] = {}
     ordered: list[list[tuple[Item, Section]]] = []
     for it, sec in entries:
         if it.number is None:
             ordered.append([(it, sec)])
             continue
         key = (it.origin.collection, it.number, question_words(it))
-        if key not in groups:
-            groups[key] = []
-            ordered.append(groups[key])
-        groups[key].append((it, sec))
+        rendition = it.origin.rendition
+        candidates = groups.setdefault(key, [])
+        group = next((g for g in candidates if all(o.origin.rendition != rendition for o, _ in g)), None)
+        if group is None:
+            group = []
+            candidates.append(group)
+            ordered.append(group)
+        group.append((it, sec))
 
     chosen_per = [0] * count
     differences: list[Difference] = []
