@@ -53,19 +53,27 @@ Event = Any  # pyromark yields dicts ({"Start": tag}, {"Text": str}, …) and st
 
 
 class _Display(Math):
-    """A ``$$…$$`` formula while the paragraph around it is being built (never leaves this module)."""
+    """A ``$$…$$`` formula while the paragraph around it is being built (never leaves this module:
+    at a paragraph's top level it becomes a display block or a :class:`Math`, inside bold, italic,
+    links, headings and table cells a :class:`Math`)."""
 
     __slots__ = ()
 
 
-def _merge(nodes: list[Inline]) -> tuple[Inline, ...]:
-    """Join neighbouring text runs and drop empty ones (each run joined once: linear time)."""
+def _finish(nodes: list[Any]) -> tuple[Inline, ...]:
+    """Inlines from collected nodes: each run of text pieces (``str``) joined into one
+    :class:`Text`, empty pieces dropped (each run joined once: linear time)."""
+    if len(nodes) == 1:
+        n = nodes[0]
+        if n.__class__ is str:
+            return (Text(n),) if n else ()
+        return (n,)
     out: list[Inline] = []
     run: list[str] = []
     for n in nodes:
-        if isinstance(n, Text):
-            if n.text:
-                run.append(n.text)
+        if n.__class__ is str:
+            if n:
+                run.append(n)
             continue
         if run:
             out.append(Text("".join(run)))
@@ -76,30 +84,46 @@ def _merge(nodes: list[Inline]) -> tuple[Inline, ...]:
     return tuple(out)
 
 
-def _paragraph(nodes: tuple[Inline, ...]) -> list[Block]:
-    """A paragraph, or display blocks when it holds nothing but ``$$…$$`` formulas."""
-    if nodes and all(isinstance(n, _Display) or (isinstance(n, Text) and not n.text.strip()) for n in nodes):
-        return [MathBlock(n.tex) for n in nodes if isinstance(n, _Display)]
-    return [Paragraph(tuple(Math(n.tex) if isinstance(n, _Display) else n for n in nodes))]
+def _no_display(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """``nodes`` with every display formula as an inline :class:`Math`."""
+    return tuple(Math(n.tex) if n.__class__ is _Display else n for n in nodes)
 
 
-def _tag(event: Event, key: str) -> tuple[str, Any] | None:
-    """(name, payload) of a ``{"Start": …}`` / ``{"End": …}`` event, else None."""
-    if isinstance(event, dict) and key in event:
-        tag = event[key]
-        if isinstance(tag, str):
-            return tag, None
-        name = next(iter(tag))
+def _paragraph(nodes: tuple[Inline, ...], display: bool) -> list[Block]:
+    """A paragraph, or display blocks when it holds nothing but ``$$…$$`` formulas (``display``:
+    whether it holds any); nothing when it holds only white space."""
+    if not display:
+        if len(nodes) == 1 and nodes[0].__class__ is Text and not nodes[0].text.strip():
+            return []
+        return [Paragraph(nodes)]
+    if all(n.__class__ is _Display or (n.__class__ is Text and not n.text.strip())
+           for n in nodes):
+        return [MathBlock(n.tex) for n in nodes if n.__class__ is _Display]
+    return [Paragraph(_no_display(nodes))]
+
+
+def _start(tag: Any) -> tuple[str, Any]:
+    """(name, payload) of a ``Start`` event's tag (``"Paragraph"`` or ``{"List": 1}``)."""
+    if tag.__class__ is str:
+        return tag, None
+    for name in tag:
         return name, tag[name]
-    return None
+    raise ValueError("empty tag")  # pragma: no cover - pulldown-cmark never sends one
 
 
-def _is_end(event: Event) -> bool:
-    return isinstance(event, dict) and "End" in event
+_RUNS = frozenset({"Strong", "Emphasis", "Strikethrough", "Link", "Image"})
+"""Inline tags whose content is inlines (strikethrough is kept as its plain content)."""
 
 
 class _Folder:
-    """Folds one event stream into blocks (a cursor over the list of events)."""
+    """Folds one event stream into blocks (a cursor over the list of events).
+
+    Events are ``{"Start": tag}``, ``{"End": tag}``, leaves such as ``{"Text": str}``, and the
+    strings ``"SoftBreak"``, ``"HardBreak"`` and ``"Rule"``. Inline content is collected as a list
+    of nodes in which text is still plain ``str`` pieces, joined once per run by :func:`_finish`.
+    """
+
+    __slots__ = ("ev", "i", "depth", "inline_depth")
 
     def __init__(self, events: list[Event]) -> None:
         self.ev = events
@@ -112,57 +136,223 @@ class _Folder:
     def blocks(self, nested: bool) -> list[Block]:
         """Blocks up to the matching End (or the end of the stream when not ``nested``)."""
         out: list[Block] = []
-        loose: list[Inline] = []  # a tight list item's text comes without a paragraph
+        loose: list[Any] = []  # a tight list item's text comes without a paragraph
+        display = False
         flat = 0  # containers read flat here, being nested deeper than MAX_NESTING
         ev = self.ev
-        while self.i < len(ev):
+        n = len(ev)
+        while self.i < n:
             e = ev[self.i]
-            if _is_end(e):
-                self.i += 1
-                if flat:
-                    flat -= 1
-                    if loose:
-                        out.extend(_paragraph(_merge(loose)))
-                        loose = []
+            if e.__class__ is dict:
+                tag = e.get("Start")
+                if tag is not None:
+                    name, payload = (tag, None) if tag.__class__ is str else _start(tag)
+                    handler = _BLOCK_STARTS.get(name)
+                    if handler is not None or name == "Item":
+                        if loose:
+                            out.extend(_paragraph(_finish(loose), display))
+                            loose, display = [], False
+                        self.i += 1
+                        if name == "Paragraph":  # as :meth:`paragraph` does, one call less
+                            nodes: list[Any] = []
+                            if self.collect(nodes, False):
+                                out.extend(_paragraph(_finish(nodes), True))
+                            elif len(nodes) == 1 and nodes[0].__class__ is str and nodes[0].strip():
+                                out.append(Paragraph((Text(nodes[0]),)))
+                            else:
+                                out.extend(_paragraph(_finish(nodes), False))
+                            continue
+                        if name in _CONTAINERS and (flat or self.depth >= MAX_NESTING or name == "Item"):
+                            flat += 1
+                            continue
+                        out.extend(handler(self, payload))  # type: ignore[misc]
+                        continue
+                elif "End" in e:
+                    self.i += 1
+                    if flat:
+                        flat -= 1
+                        if loose:
+                            out.extend(_paragraph(_finish(loose), display))
+                            loose, display = [], False
+                        continue
+                    if nested:
+                        break
                     continue
-                if nested:
-                    break
-                continue
-            if e == "Rule":
+            elif e == "Rule":
+                if loose:
+                    out.extend(_paragraph(_finish(loose), display))
+                    loose, display = [], False
                 out.append(Rule())
                 self.i += 1
                 continue
-            start = _tag(e, "Start")
-            if start is not None and (start[0] in _BLOCK_STARTS or start[0] == "Item"):
-                if loose:
-                    out.extend(_paragraph(_merge(loose)))
-                    loose = []
-                self.i += 1
-                if start[0] in _CONTAINERS and (flat or self.depth >= MAX_NESTING or start[0] == "Item"):
-                    flat += 1
-                    continue
-                out.extend(_BLOCK_STARTS[start[0]](self, start[1]))
-                continue
-            inl = self.inline()
-            if inl is not None:
-                loose.extend(inl)
-            else:
-                self.i += 1
+            display = self.collect(loose, True) or display
         if loose:
-            out.extend(_paragraph(_merge(loose)))
+            if display:
+                out.extend(_paragraph(_finish(loose), True))
+            else:  # as _paragraph does, one call less (the text of every tight list item)
+                inlines = _finish(loose)
+                if len(inlines) != 1 or inlines[0].__class__ is not Text or inlines[0].text.strip():
+                    out.append(Paragraph(inlines))
         return out
 
+    def collect(self, nodes: list[Any], loose: bool) -> bool:
+        """Append the inlines at the cursor to ``nodes`` (text as ``str``) and say whether a
+        ``$$…$$`` formula is among them (at this level).
+
+        ``loose``: stop before the first event that is no inline (a block, an End, a rule), as
+        the text of a tight list item does; else read up to the matching End and past it.
+        """
+        ev = self.ev
+        i = self.i
+        n = len(ev)
+        display = False
+        append = nodes.append
+        payload: Any
+        while i < n:
+            e = ev[i]
+            if e.__class__ is dict:
+                if "End" in e:
+                    if not loose:
+                        i += 1
+                    break
+                text = e.get("Text")
+                if text is not None:
+                    append(text)
+                    i += 1
+                    continue
+                tag = e.get("Start")
+                if tag is not None:
+                    name, payload = (tag, None) if tag.__class__ is str else _start(tag)
+                    if name not in _RUNS:
+                        if loose and (name in _BLOCK_STARTS or name == "Item"):
+                            break
+                        i += 1  # not an inline: skipped
+                        continue
+                    self.i = i + 1
+                    if name == "Strikethrough" or self.inline_depth >= MAX_NESTING:
+                        display = self.run(name, payload, nodes) or display
+                        i = self.i
+                        continue
+                    # bold, italic, a link: as :meth:`run` does, one call less (the common case)
+                    self.inline_depth += 1
+                    kids: list[Any] = []
+                    content = _no_display(_finish(kids)) if self.collect(kids, False) else _finish(kids)
+                    self.inline_depth -= 1
+                    i = self.i
+                    if name == "Strong":
+                        append(Strong(content))
+                    elif name == "Emphasis":
+                        append(Emphasis(content))
+                    else:
+                        target = str(payload.get("dest_url", ""))
+                        append(Link(target, content or (Text(target),)))
+                    continue
+                for key, make in _LEAVES:
+                    value = e.get(key)
+                    if value is not None:
+                        node = make(value)
+                        if node.__class__ is _Display:
+                            display = True
+                        append(node)
+                        break
+                i += 1
+            elif e == "SoftBreak":  # CommonMark: a soft line break is a space
+                append(" ")
+                i += 1
+            elif e == "HardBreak":
+                append(LineBreak())
+                i += 1
+            elif loose and e == "Rule":
+                break
+            else:
+                i += 1
+        self.i = i
+        return display
+
+    def inlines(self) -> tuple[Inline, ...]:
+        """Inlines up to the matching End (and past it); formulas all inline."""
+        nodes: list[Any] = []
+        if self.collect(nodes, False):
+            return _no_display(_finish(nodes))
+        return _finish(nodes)
+
+    def run(self, name: str, payload: Any, nodes: list[Any]) -> bool:
+        """The bold, italic, struck or link run whose Start is just behind the cursor, appended to
+        ``nodes``; whether a ``$$…$$`` formula reached this level (struck text is kept as its
+        content, so its formulas do)."""
+        if self.inline_depth >= MAX_NESTING:
+            kids: list[Any] = []
+            display = self.flat_inlines(kids)
+            if name in ("Link", "Image"):
+                target = str(payload.get("dest_url", ""))
+                nodes.append(Link(target, _no_display(_finish(kids)) or (Text(target),)))
+                return False
+            nodes.extend(kids)
+            return display
+        self.inline_depth += 1
+        if name == "Strikethrough":
+            display = self.collect(nodes, False)
+            self.inline_depth -= 1
+            return display
+        content = self.inlines()
+        self.inline_depth -= 1
+        if name == "Strong":
+            nodes.append(Strong(content))
+        elif name == "Emphasis":
+            nodes.append(Emphasis(content))
+        else:
+            target = str(payload.get("dest_url", ""))
+            nodes.append(Link(target, content or (Text(target),)))
+        return False
+
+    def flat_inlines(self, nodes: list[Any]) -> bool:
+        """The leaves up to the matching End appended to ``nodes``, bold, italic and links inside
+        them read flat; whether a ``$$…$$`` formula is among them."""
+        ev = self.ev
+        open_runs = 0
+        display = False
+        while True:
+            e = ev[self.i]
+            self.i += 1
+            if e.__class__ is dict:
+                if "End" in e:
+                    if not open_runs:
+                        return display
+                    open_runs -= 1
+                elif "Start" in e:
+                    open_runs += 1
+                elif "Text" in e:
+                    nodes.append(e["Text"])
+                else:
+                    for key, make in _LEAVES:
+                        value = e.get(key)
+                        if value is not None:
+                            node = make(value)
+                            if node.__class__ is _Display:
+                                display = True
+                            nodes.append(node)
+                            break
+            elif e == "SoftBreak":
+                nodes.append(" ")
+            elif e == "HardBreak":
+                nodes.append(LineBreak())
+
     def paragraph(self, _: Any) -> list[Block]:
-        return _paragraph(_merge(self.inlines()))
+        nodes: list[Any] = []
+        display = self.collect(nodes, False)
+        if not display and len(nodes) == 1 and nodes[0].__class__ is str and nodes[0].strip():
+            return [Paragraph((Text(nodes[0]),))]  # the most common paragraph: one piece of text
+        return _paragraph(_finish(nodes), display)
 
     def heading(self, _: Any) -> list[Block]:
-        kids = _merge(self.inlines())
+        kids = self.inlines()
         return [Paragraph((Strong(kids),) if kids else ())]
 
     def list_block(self, start: int | None) -> list[Block]:
         items: list[ListItem] = []
         self.depth += 1
-        while not _is_end(self.ev[self.i]):
+        ev = self.ev
+        while not (ev[self.i].__class__ is dict and "End" in ev[self.i]):
             self.i += 1  # Start Item
             items.append(ListItem(tuple(self.blocks(nested=True))))
         self.depth -= 1
@@ -194,110 +384,43 @@ class _Folder:
         while True:
             e = self.ev[self.i]
             self.i += 1
-            end = _tag(e, "End")
-            if _tag(e, "Start") == ("TableCell", None):
-                row.append(_merge(self.inlines()))
-            elif end is not None and end[0] == "TableHead":
+            if not isinstance(e, dict):
+                continue
+            if e.get("Start") == "TableCell":
+                row.append(self.inlines())
+                continue
+            end = e.get("End")
+            if end is None:
+                continue
+            name = _start(end)[0]
+            if name == "TableHead":
                 header, row = tuple(row), []
-            elif end is not None and end[0] == "TableRow":
+            elif name == "TableRow":
                 rows.append(tuple(row))
                 row = []
-            elif end is not None and end[0] == "Table":
+            elif name == "Table":
                 return [Table(header, tuple(rows))]
 
     def _raw(self, key: str) -> list[str]:
         parts: list[str] = []
-        while not _is_end(self.ev[self.i]):
-            e = self.ev[self.i]
-            if isinstance(e, dict):
-                parts.append(e.get(key, ""))
-            self.i += 1
-        self.i += 1
-        return parts
-
-    def inlines(self) -> list[Inline]:
-        """Inlines up to the matching End."""
-        out: list[Inline] = []
-        while not _is_end(self.ev[self.i]):
-            inl = self.inline()
-            if inl is None:
-                self.i += 1
-            else:
-                out.extend(inl)
-        self.i += 1
-        return out
-
-    def inline(self) -> list[Inline] | None:
-        """The inline at the cursor (advancing past it), or None when it is not an inline."""
-        e = self.ev[self.i]
-        if e == "SoftBreak":  # CommonMark: a soft line break is a space
-            self.i += 1
-            return [Text(" ")]
-        if e == "HardBreak":
-            self.i += 1
-            return [LineBreak()]
-        if not isinstance(e, dict):
-            return None
-        for key, make in _LEAVES:
-            if key in e:
-                self.i += 1
-                return [make(e[key])]
-        start = _tag(e, "Start")
-        if start is None:
-            return None
-        name, payload = start
-        if name not in ("Strong", "Emphasis", "Strikethrough", "Link", "Image"):
-            return None
-        self.i += 1
-        if self.inline_depth >= MAX_NESTING:
-            kids = _merge(self._flat_inlines())
-            if name in ("Link", "Image"):
-                target = str(payload.get("dest_url", ""))
-                return [Link(target, kids or (Text(target),))]
-            return list(kids)
-        self.inline_depth += 1
-        kids = _merge(self.inlines())
-        self.inline_depth -= 1
-        if name == "Strong":
-            return [Strong(kids)]
-        if name == "Emphasis":
-            return [Emphasis(kids)]
-        if name == "Strikethrough":
-            return list(kids)
-        target = str(payload.get("dest_url", ""))
-        return [Link(target, kids or (Text(target),))]
-
-
-    def _flat_inlines(self) -> list[Inline]:
-        """The leaves up to the matching End, bold, italic and links inside them read flat."""
-        out: list[Inline] = []
-        open_runs = 0
+        ev = self.ev
         while True:
-            e = self.ev[self.i]
-            if _is_end(e):
-                self.i += 1
-                if not open_runs:
-                    return out
-                open_runs -= 1
-            elif _tag(e, "Start") is not None:
-                self.i += 1
-                open_runs += 1
-            else:
-                inl = self.inline()
-                if inl is None:
-                    self.i += 1
-                else:
-                    out.extend(inl)
+            e = ev[self.i]
+            self.i += 1
+            if isinstance(e, dict):
+                if "End" in e:
+                    return parts
+                parts.append(e.get(key, ""))
 
 
 _LEAVES: tuple[tuple[str, Any], ...] = (
-    ("Text", Text),
     ("Code", Code),
     ("InlineMath", lambda tex: Math(tex.strip())),
     ("DisplayMath", lambda tex: _Display(tex.strip())),
-    ("InlineHtml", Text),
-    ("Html", Text),
+    ("InlineHtml", str),
+    ("Html", str),
 )
+"""Leaf events besides text, and the node each becomes (HTML inside a paragraph is text)."""
 
 _BLOCK_STARTS: dict[str, Any] = {
     "Paragraph": _Folder.paragraph,
@@ -399,8 +522,16 @@ def _protect(line: str) -> str:
     return _NUMBER_OPENER.sub(lambda m: m.group(1) + "\\" + m.group(2), line, count=1)
 
 
+_MARKUP = re.compile(r"[\x00-\x1f\x7f\\`*_~$\[\]<>!&|#]")
+"""A character that may be Markdown syntax in a line (or a control character): a line with none
+is plain text to the parser, apart from the block markers :func:`_protect` escapes."""
+
+
 def parse_inlines(text: str, tex_delimiters: bool = False) -> tuple[Inline, ...]:
     """Parse one line of Markdown into inlines (a line that would open a block is read as text)."""
+    line = text.strip()
+    if line and line[0] != "-" and _MARKUP.search(line) is None:  # "---" would be a rule
+        return (Text(line),)  # plain text: what the parser would make of it, without parsing
     blocks = parse_blocks(_protect(text), tex_delimiters)
     if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
         return blocks[0].inlines
@@ -410,4 +541,4 @@ def parse_inlines(text: str, tex_delimiters: bool = False) -> tuple[Inline, ...]
             out.extend(b.inlines)
         elif isinstance(b, MathBlock):
             out.append(Math(b.tex))
-    return _merge(out) if out else ((Text(text),) if text else ())
+    return _finish([n.text if n.__class__ is Text else n for n in out]) if out else ((Text(text),) if text else ())
