@@ -170,12 +170,71 @@ def clean_document(doc: Document) -> tuple[Document, int]:
     only where something was removed.
     """
     cleaner = _Cleaner()
-    sections = cleaner.all(doc.sections, cleaner.section)
+    sections = tuple(cleaner.section(s) if _may_hold_forbidden(s) else s for s in doc.sections)
+    if all(a is b for a, b in zip(sections, doc.sections)):
+        sections = doc.sections
     title, source = cleaner.text(doc.title), cleaner.text(doc.source)
     meta = tuple((cleaner.text(k), cleaner.text(v)) for k, v in doc.meta)
     if not cleaner.removed:
         return doc, 0
     return Document(title, source, sections, meta), cleaner.removed
+
+
+def _may_hold_forbidden(section: Section) -> bool:
+    """Whether any text of ``section`` may hold a character :func:`decode` removes: all its text
+    is gathered (flat, without rebuilding anything) and searched at once. Exact for the model's
+    node types; True for anything else, so that :class:`_Cleaner` looks at it."""
+    parts = [section.title]
+    try:
+        for it in section.items:
+            _inline_strings(it.question, parts)
+            _block_strings(it.answer, parts)
+    except _Unknown:
+        return True
+    return _FORBIDDEN_RE.search("\n".join(parts)) is not None
+
+
+class _Unknown(Exception):
+    """A node of a type the fast check does not know."""
+
+
+def _inline_strings(nodes: tuple[Inline, ...], out: list[str]) -> None:
+    for n in nodes:
+        c = n.__class__
+        if c is Text or c is Code:
+            out.append(n.text)  # type: ignore[union-attr]
+        elif c is Strong or c is Emphasis:
+            _inline_strings(n.children, out)  # type: ignore[union-attr]
+        elif c is Math:
+            out.append(n.tex)  # type: ignore[union-attr]
+        elif c is Link:
+            out.append(n.target)  # type: ignore[union-attr]
+            _inline_strings(n.children, out)  # type: ignore[union-attr]
+        elif c is not LineBreak:
+            raise _Unknown
+
+
+def _block_strings(blocks: tuple[Block, ...], out: list[str]) -> None:
+    for b in blocks:
+        c = b.__class__
+        if c is Paragraph:
+            _inline_strings(b.inlines, out)  # type: ignore[union-attr]
+        elif c is BulletList or c is OrderedList:
+            for li in b.items:  # type: ignore[union-attr]
+                _block_strings(li.blocks, out)
+        elif c is CodeBlock:
+            out.append(b.text)  # type: ignore[union-attr]
+            out.append(b.language)  # type: ignore[union-attr]
+        elif c is MathBlock:
+            out.append(b.tex)  # type: ignore[union-attr]
+        elif c is Quote:
+            _block_strings(b.blocks, out)  # type: ignore[union-attr]
+        elif c is Table:
+            for row in (b.header, *b.rows):  # type: ignore[union-attr]
+                for cell in row:
+                    _inline_strings(cell, out)
+        elif c is not Rule:
+            raise _Unknown
 
 
 class _Cleaner:
