@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Sequence
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+from typing import TYPE_CHECKING, Sequence
 
 from qabook.readers import pulldown
 from qabook.model import (
@@ -45,6 +41,12 @@ from qabook.model import (
     Text,
 )
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+# markdown-it (~40 ms to import) is loaded by :func:`parser`, on first use: the answers of most
+# inputs go through the fast parser only.
 
 _COMMENT_RE = re.compile(r"^<!--.*?-->$", re.DOTALL)
 
@@ -64,6 +66,9 @@ def parser() -> MarkdownIt:
 
     Parse with :func:`parse`, which keeps deeply nested text instead of dropping it.
     """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": PARSER_NESTING})
     md.enable(["table", "strikethrough"])
     # allow_digits=False keeps "costs $5 and $10" as text; double_inline catches "$$x$$" mid-line.
