@@ -141,7 +141,8 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
     the renditions, each repair with its count, what was skipped and any warnings.
     """
     from qabook.formats import writer_for
-    from qabook.pipeline import Options, check_folder, default_output, document_date, load, write_file
+    from qabook.pipeline import Options, check_folder, convert as convert_file, default_output, document_date, load
+    from qabook.pipeline import write_file
 
     name = "-" if input_path == "-" else input_path
     try:
@@ -156,22 +157,29 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
         if report_path:
             check_folder(report_path)  # before the output is written, so a bad report path leaves nothing
         options = Options(rendition=rendition, title=title, repairs=repair, reader=from_format)
-        if name == "-":
-            result = load(sys.stdin.buffer.read(), name, options)
-        else:
+        data = sys.stdin.buffer.read() if name == "-" else None
+        if name != "-":
             _check_input(name)
-            result = load(None, name, options, path=name)
-        date = document_date(None if name == "-" else name)
+        path = None if name == "-" else name
+        date = document_date(path)
+        keep = None
         if select or since or until:
-            result = _select(result, select, since, until)
-        if audit_appendix:
-            result = _with_review(result)
-        if out == "-":
-            _write_stdout(result.document)
-            writer_name = "markdown"
+            from qabook.commands.listing import section_filter
+
+            keep = section_filter(select, since.date() if since else None, until.date() if until else None)
+        if out != "-" and not audit_appendix:
+            # sections go from the reader to the writer as they are read (flat memory for big exports)
+            report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer, keep=keep)
         else:
-            writer_name = write_file(result.document, out, date, writer).name
-        report = _with_output(result.report, out, writer_name, result.document)
+            result = load(data, name, options, path=path, keep=keep)
+            if audit_appendix:
+                result = _with_review(result)
+            if out == "-":
+                _write_stdout(result.document)
+                writer_name = "markdown"
+            else:
+                writer_name = write_file(result.document, out, date, writer).name
+            report = _with_output(result.report, out, writer_name, result.document)
         if report_path:
             _write_report(report, report_path)
     except InputError as exc:
@@ -249,23 +257,6 @@ def _with_review(result: Any) -> Any:
     return replace(result, document=with_appendix(result.document, review(result)))
 
 
-def _select(result: Any, pattern: str | None, since: Any, until: Any) -> Any:
-    """The result with only the chosen sections (an error when none is left)."""
-    from dataclasses import replace
-
-    from qabook.commands.listing import select_sections
-
-    doc = select_sections(result.document, pattern, since.date() if since else None,
-                          until.date() if until else None)
-    if not doc.sections:
-        raise InputError("no section matches --select/--since/--until (see `qabook list`)")
-    items = [it for s in doc.sections for it in s.items]
-    report = replace(result.report, items=len(items),
-                     answered=sum(1 for it in items if it.status == "answered"),
-                     sections=tuple((s.title, len(s.items)) for s in doc.sections))
-    return replace(result, document=doc, report=report)
-
-
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -296,14 +287,12 @@ def _with_output(report: Report, output: str, writer: str, doc: object = None) -
     HTML) a warning per formula that stays TeX, with the reason."""
     from dataclasses import replace
 
-    warnings = report.warnings
-    if writer in ("docx", "html") and doc is not None:
-        from qabook.math import check_formulas
+    from qabook.formats import WRITERS
+    from qabook.pipeline import formula_warnings
 
-        for number, tex, reason in check_formulas(doc):  # type: ignore[arg-type]
-            where = f"Q{number}" if number is not None else "an item"
-            short = tex if len(tex) <= 60 else tex[:57] + "…"
-            warnings += (f"{where}: formula kept as TeX ({reason}): {short}",)
+    warnings = report.warnings
+    if doc is not None and any(w.name == writer and w.equations for w in WRITERS):
+        warnings += tuple(formula_warnings(doc))  # type: ignore[arg-type]
     return replace(report, output=output, writer=writer, warnings=warnings)
 
 

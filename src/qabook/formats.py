@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from qabook import model
 from qabook.readers import chatgpt as chatgpt_reader
@@ -18,12 +18,14 @@ from qabook.readers import claude as claude_reader
 from qabook.readers import gemini as gemini_reader
 from qabook.readers import markdown as markdown_reader
 from qabook.readers import transcript
-from qabook.readers.base import InputError, Reading
+from qabook.readers.base import InputError, Reading, Streamed
 from qabook.source import Source
 from qabook.writers import markdown as markdown_writer
 
 ReadFn = Callable[[Source, "str | None"], Reading]
 WriteFn = Callable[[model.Document, BinaryIO, "dt.date | None"], None]
+StreamFn = Callable[[Source, "str | None"], Streamed]
+WriteStreamFn = Callable[[model.Document, Iterable[model.Section], BinaryIO, "dt.date | None"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ class ReaderFormat:
     read: ReadFn
     copied: bool = False
     """Text copied from a rendered chat page: it may carry copy damage, so the repair passes run."""
+    stream: StreamFn | None = None
+    """Read the input as a :class:`~qabook.readers.base.Streamed` reading (sections chunk by
+    chunk), for readers of inputs that can be too big to hold as one model; ``read`` then
+    collects it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,11 @@ class WriterFormat:
     description: str
     extensions: tuple[str, ...]
     write: WriteFn
+    write_stream: WriteStreamFn | None = None
+    """Write a document given as its head (no sections) and its sections one at a time, without
+    holding them all; ``write`` is then the same for a whole document."""
+    equations: bool = False
+    """Turns TeX into equations; formulas that cannot be converted are reported (they stay TeX)."""
 
 
 def _sniff_json(source: Source) -> int:
@@ -95,6 +106,13 @@ def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> Non
     docx.write(doc, out, date=date)
 
 
+def _write_docx_stream(head: model.Document, sections: Iterable[model.Section], out: BinaryIO,
+                       date: dt.date | None) -> None:
+    from qabook.writers import docx
+
+    docx.write_stream(head, sections, out, date=date)
+
+
 def _lazy_writer(module: str, function: str = "write") -> WriteFn:
     """A writer imported on first use, so a command pays only for the formats it writes."""
 
@@ -117,19 +135,19 @@ READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
                  *_text_format(transcript), copied=True),
     ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",
-                 chatgpt_reader.sniff, chatgpt_reader.read),
+                 chatgpt_reader.sniff, chatgpt_reader.read, stream=chatgpt_reader.stream),
     ReaderFormat("claude", "Claude's data export: conversations.json or the ZIP",
-                 claude_reader.sniff, claude_reader.read),
+                 claude_reader.sniff, claude_reader.read, stream=claude_reader.stream),
     ReaderFormat("gemini", "Gemini in Google Takeout: My Activity JSON or HTML, or the ZIP",
                  gemini_reader.sniff, gemini_reader.read),
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
-    WriterFormat("docx", "Word document", (".docx",), _write_docx),
+    WriterFormat("docx", "Word document", (".docx",), _write_docx, _write_docx_stream, equations=True),
     WriterFormat("markdown", "Markdown (CommonMark + GFM, $ math)", (".md", ".markdown"), _write_markdown),
     WriterFormat("json", "qabook model JSON (versioned; see docs/model.md)", (".json",), _write_json),
     WriterFormat("html", "one self-contained HTML page: contents, collapsible answers, search, MathML",
-                 (".html", ".htm"), _lazy_writer("qabook.writers.html")),
+                 (".html", ".htm"), _lazy_writer("qabook.writers.html"), equations=True),
     WriterFormat("anki", "Anki deck package: a note per item, a subdeck per section", (".apkg",),
                  _lazy_writer("qabook.writers.anki")),
     WriterFormat("csv", "CSV for Anki's text import and Quizlet (question, HTML answer, tags)", (".csv",),

@@ -1,8 +1,11 @@
-"""The conversion pipeline as a library: bytes -> reader -> repairs -> renditions -> document.
+"""The conversion pipeline as a library: bytes -> reader -> repairs -> renditions -> writer.
 
-``load`` does everything but writing and returns the document with a :class:`Report`;
-``write_file`` writes a document atomically (a temporary file in the target folder, renamed into
-place only when complete), so a failed conversion never leaves a partial file behind.
+``load`` does everything but writing and returns the whole document with a :class:`Report`;
+``convert`` reads and writes in one go, handing sections to the writer chunk by chunk where the
+reader and the writer can (a big export then never sits in memory as one model);
+``open_conversion`` is the step both are made of. ``write_file`` writes a document atomically
+(a temporary file in the target folder, renamed into place only when complete), so a failed
+conversion never leaves a partial file behind.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
-from qabook.formats import WriterFormat, pick_reader, reader_named, writer_for
-from qabook.model import Document
-from qabook.readers.base import InputError, Skipped
-from qabook.renditions import RenditionError, RenditionReport, resolve
+from qabook.formats import ReaderFormat, WriterFormat, pick_reader, reader_named, writer_for
+from qabook.model import Document, Section
+from qabook.readers.base import InputError, Skipped, Streamed
+from qabook.renditions import RenditionError, RenditionReport, check_mode, merge_reports, resolve
 from qabook.repair import RepairResult, repair
 from qabook.source import Source, clean_document
 
@@ -81,13 +84,119 @@ class Result:
 
 _JSON_START_RE = re.compile(r'^\s*(?:\{\s*"|\[\s*[{\["\]])')
 
+SectionFilter = Callable[[Section], bool]
 
-def load(data: bytes | None = None, name: str = "-", options: Options = Options(),
-         *, path: str | None = None) -> Result:
-    """Read, repair and resolve renditions. Raises :class:`InputError` for unusable input.
+
+class Conversion:
+    """A conversion under way: the document's head, then its sections one at a time, then the report.
+
+    Sections come out cleaned, repaired and with renditions resolved, chunk by chunk as the reader
+    gives them (see :class:`~qabook.readers.base.Streamed`), so a writer that takes sections one
+    at a time (``write_stream``) converts a big export without the whole collection in memory.
+    :func:`open_conversion` makes one; :func:`load` collects one into a :class:`Result`.
+    """
+
+    def __init__(self, source: Source, reader: ReaderFormat, streamed: Streamed, options: Options,
+                 keep: SectionFilter | None = None, keep_renditions: bool = False) -> None:
+        self.source = source
+        self.reader = reader
+        self.head = streamed.head
+        """The document without sections: title, source name, meta."""
+        self._streamed = streamed
+        self._options = options
+        self._keep = keep
+        self._keep_renditions = keep_renditions
+        self.all_renditions: list[Section] = []
+        """Every section before renditions were resolved (kept only when asked for)."""
+        self._repairs: dict[str, tuple[str, int, list[str]]] = {}
+        self._renditions: list[RenditionReport] = []
+        self._sections: list[tuple[str, int]] = []
+        self._items = 0
+        self._answered = 0
+        self._read = 0
+        self._removed = 0
+        self._done = False
+
+    def sections(self) -> Iterator[Section]:
+        """The document's sections in order; iterate once. Raises :class:`InputError` at the end
+        when the input held no Q&A (or nothing matched the section filter)."""
+        options = self._options
+        repairs = options.repairs if options.repairs is not None else self.reader.copied
+        for chunk in self._streamed.chunks:
+            part = Document(self.head.title, self.head.source, chunk)
+            if self._streamed.escapes:
+                part, removed = clean_document(part)
+                self._removed += removed
+            self._read += sum(len(s.items) for s in part.sections)
+            if repairs:
+                part, results = repair(part)
+                for r in results:
+                    _, count, notes = self._repairs.setdefault(r.name, (r.description, 0, []))
+                    notes.extend(r.notes)
+                    self._repairs[r.name] = (r.description, count + r.count, notes)
+            if self._keep_renditions:
+                self.all_renditions.extend(part.sections)
+            try:
+                part, rendition_report = resolve(part, options.rendition, strict=False)
+            except RenditionError as exc:
+                raise InputError(str(exc)) from None
+            self._renditions.append(rendition_report)
+            for section in part.sections:
+                if self._keep is not None and not self._keep(section):
+                    continue
+                self._sections.append((section.title, len(section.items)))
+                self._items += len(section.items)
+                self._answered += sum(1 for it in section.items if it.status == "answered")
+                yield section
+        if not self._read:
+            raise InputError("holds no questions and answers that qabook recognises")
+        renditions = merge_reports(self._renditions, options.rendition)
+        try:
+            check_mode(options.rendition, renditions.count)
+        except RenditionError as exc:
+            raise InputError(str(exc)) from None
+        if not self._items:
+            raise InputError("no section matches --select/--since/--until (see `qabook list`)")
+        self._done = True
+
+    def report(self) -> Report:
+        """What the conversion found and did; complete once :meth:`sections` is exhausted."""
+        if not self._done:
+            raise RuntimeError("the report is ready when every section has been read")
+        streamed = self._streamed
+        kinds = Counter(s.kind for s in streamed.skipped)
+        order = list(dict.fromkeys(s.kind for s in streamed.skipped))
+        renditions = merge_reports(self._renditions, self._options.rendition)
+        warnings = tuple(streamed.warnings)
+        if self._removed:
+            warnings += (f"{self._removed} control character(s) written as escapes or entities removed "
+                         "(not allowed in documents)",)
+        return Report(
+            source=self.source.name if self.source.name != "-" else "-",
+            reader=self.reader.name,
+            encoding=self.source.encoding,
+            items=self._items,
+            answered=self._answered,
+            sections=tuple(self._sections),
+            renditions=renditions,
+            repairs=tuple(RepairResult(name, description, count, tuple(notes))
+                          for name, (description, count, notes) in self._repairs.items()),
+            skipped=tuple((k, kinds[k]) for k in order),
+            skipped_examples=tuple(streamed.skipped),
+            warnings=self.source.warnings + warnings + renditions.warnings,
+        )
+
+
+def open_conversion(data: bytes | None = None, name: str = "-", options: Options = Options(), *,
+                    path: str | None = None, keep: SectionFilter | None = None,
+                    keep_renditions: bool = False) -> Conversion:
+    """Start converting: choose the reader and read as far as it must before the first section.
 
     Give the input as ``data`` (bytes) or as a file ``path`` (read only as far as its reader
-    needs, so big exports can stream); ``name`` is how the input is named in messages.
+    needs, so big exports can stream); ``name`` is how the input is named in messages. ``keep``
+    drops sections it says no to (``--select``); ``keep_renditions`` keeps every section as read,
+    before renditions are resolved (what ``check`` compares). Raises :class:`InputError` for
+    unusable input, here or while the sections are read.
     """
     # the document names its source by file name only: a folder path is nobody's business
     shown = Path(name).name if name not in ("", "-") else "-"
@@ -99,39 +208,68 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
         if _JSON_START_RE.match(source.head_text()):
             raise InputError("is JSON but neither a qabook model nor a chat-app export qabook reads "
                              "(ChatGPT, Claude, Gemini)")
-    reading = reader.read(source, options.title)
-    doc, removed = clean_document(reading.document) if _may_hide_characters(source) else (reading.document, 0)
-    if removed:
-        reading = replace(reading, warnings=reading.warnings + (
-            f"{removed} control character(s) written as escapes or entities removed (not allowed in documents)",))
-    if not any(True for _ in doc.items()):
-        raise InputError("holds no questions and answers that qabook recognises")
-    decoded = source.decoded
-    repairs: tuple[RepairResult, ...] = ()
-    if options.repairs if options.repairs is not None else reader.copied:
-        doc, repairs = repair(doc)
-    repaired = doc
-    try:
-        doc, rendition_report = resolve(doc, options.rendition)
-    except RenditionError as exc:
-        raise InputError(str(exc)) from None
-    kinds = Counter(s.kind for s in reading.skipped)
-    order = list(dict.fromkeys(s.kind for s in reading.skipped))
-    items = list(doc.items())
-    report = Report(
-        source=name,
-        reader=reader.name,
-        encoding=decoded.encoding if decoded else "",
-        items=len(items),
-        answered=sum(1 for it in items if it.status == "answered"),
-        sections=tuple((s.title, len(s.items)) for s in doc.sections),
-        renditions=rendition_report,
-        repairs=repairs,
-        skipped=tuple((k, kinds[k]) for k in order),
-        skipped_examples=reading.skipped,
-        warnings=(decoded.warnings if decoded else ()) + reading.warnings + rendition_report.warnings,
-    )
-    return Result(doc, report, repaired)
+    if reader.stream is not None:
+        streamed = reader.stream(source, options.title)
+    else:
+        reading = reader.read(source, options.title)
+        streamed = Streamed.whole(reading, _may_hide_characters(source))
+    return Conversion(source, reader, streamed, options, keep, keep_renditions)
+
+
+def load(data: bytes | None = None, name: str = "-", options: Options = Options(),
+         *, path: str | None = None, keep: SectionFilter | None = None) -> Result:
+    """Read, repair and resolve renditions: the whole document. Raises :class:`InputError` for
+    unusable input. (See :func:`open_conversion` for the arguments.)"""
+    conversion = open_conversion(data, name, options, path=path, keep=keep, keep_renditions=True)
+    sections = tuple(conversion.sections())
+    doc = replace(conversion.head, sections=sections)
+    report = replace(conversion.report(), source=name)
+    return Result(doc, report, replace(conversion.head, sections=tuple(conversion.all_renditions)))
+
+
+def convert(data: bytes | None, name: str, output: str, options: Options = Options(), *,
+            path: str | None = None, date: dt.date | None = None, writer: WriterFormat | None = None,
+            keep: SectionFilter | None = None) -> tuple[Report, WriterFormat]:
+    """Convert an input to ``output`` atomically, streaming where reader and writer allow it.
+
+    Returns the report and the writer used. A writer without ``write_stream`` gets the whole
+    document; one with it gets the sections as they are read, so memory stays flat.
+    """
+    w = writer or writer_for(output)
+    check_folder(output)
+    conversion = open_conversion(data, name, options, path=path, keep=keep)
+    unconverted: list[str] = []
+    sections = conversion.sections()
+    if w.equations:
+        sections = _checking_formulas(sections, unconverted)
+    if w.write_stream is not None:
+        stream = w.write_stream
+        _write_atomic(output, lambda fh: stream(conversion.head, sections, fh, date))
+    else:
+        doc = replace(conversion.head, sections=tuple(sections))
+        _write_atomic(output, lambda fh: w.write(doc, fh, date))
+    report = conversion.report()
+    report = replace(report, source=name, output=output, writer=w.name,
+                     warnings=report.warnings + tuple(unconverted))
+    return report, w
+
+
+def formula_warnings(doc: Document) -> list[str]:
+    """A warning per formula that a writer of equations keeps as TeX, with the reason."""
+    from qabook.math import check_formulas
+
+    warnings = []
+    for number, tex, reason in check_formulas(doc):
+        where = f"Q{number}" if number is not None else "an item"
+        short = tex if len(tex) <= 60 else tex[:57] + "…"
+        warnings.append(f"{where}: formula kept as TeX ({reason}): {short}")
+    return warnings
+
+
+def _checking_formulas(sections: Iterator[Section], warnings: list[str]) -> Iterator[Section]:
+    for section in sections:
+        warnings.extend(formula_warnings(Document("", "", (section,))))
+        yield section
 
 
 def _may_hide_characters(source: Source) -> bool:

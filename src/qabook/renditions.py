@@ -102,7 +102,7 @@ def structure_score(item: Item) -> int:
     return blk(item.answer)
 
 
-def _parse_mode(mode: str, count: int) -> int | None:
+def _parse_mode(mode: str, count: int, strict: bool = True) -> int | None:
     """The rendition number a mode asks for (None for auto)."""
     if mode == "auto":
         return None
@@ -110,7 +110,7 @@ def _parse_mode(mode: str, count: int) -> int | None:
         return 1
     if mode == "last":
         return count
-    if mode.isdigit() and 1 <= int(mode) <= count:
+    if mode.isdigit() and 1 <= int(mode) and (int(mode) <= count or not strict):
         return int(mode)
     raise RenditionError(
         f"no rendition {mode!r}: the source has {count} (use auto, first, last or 1–{count})"
@@ -132,11 +132,36 @@ def _choose(occurrences: list[tuple[Item, Section]], wanted: int | None
     return (match[0] if match else occurrences[0]), differ
 
 
-def resolve(doc: Document, mode: str = "auto") -> tuple[Document, RenditionReport]:
-    """One collection from all renditions in ``doc``."""
+def check_mode(mode: str, count: int) -> None:
+    """Raise :class:`RenditionError` when ``mode`` names no rendition of a source of ``count``."""
+    _parse_mode(mode, count)
+
+
+def merge_reports(reports: list[RenditionReport], mode: str) -> RenditionReport:
+    """One report for a source resolved part by part."""
+    count = max((r.count for r in reports), default=1)
+    per = [0] * count
+    chosen = [0] * count
+    for r in reports:
+        for i, n in enumerate(r.items_per_rendition):
+            per[i] += n
+        for i, n in enumerate(r.chosen_per_rendition):
+            chosen[i] += n
+    return RenditionReport(count, mode, tuple(per), tuple(chosen),
+                           tuple(d for r in reports for d in r.differences),
+                           tuple(w for r in reports for w in r.warnings))
+
+
+def resolve(doc: Document, mode: str = "auto", *, strict: bool = True) -> tuple[Document, RenditionReport]:
+    """One collection from all renditions in ``doc``.
+
+    ``strict=False`` is for a part of a source (a chunk of a stream): a rendition number beyond
+    the part's own renditions is not an error there (its items fall back to their earliest); the
+    caller checks the number against the whole source with :func:`check_mode`.
+    """
     entries: list[tuple[Item, Section]] = [(it, s) for s in doc.sections for it in s.items]
     count = max((it.origin.rendition for it, _ in entries), default=1)
-    wanted = _parse_mode(mode, count)
+    wanted = _parse_mode(mode, count, strict)
     per_rendition = [0] * count
     for it, _ in entries:
         per_rendition[it.origin.rendition - 1] += 1

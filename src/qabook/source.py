@@ -161,6 +161,16 @@ class Source:
         """The decoded text if a reader asked for it."""
         return self._text
 
+    @property
+    def encoding(self) -> str:
+        """The text encoding found (``""`` when no reader decoded the input as text)."""
+        return self._text.encoding if self._text is not None else ""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What decoding changed in the text (invalid bytes, control characters)."""
+        return self._text.warnings if self._text is not None else ()
+
 
 def clean_document(doc: Document) -> tuple[Document, int]:
     """The document without the characters :func:`decode` removes from text, and how many went.

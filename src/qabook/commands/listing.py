@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -36,19 +36,21 @@ def section_date(section: Section) -> dt.date | None:
         return None
 
 
-def select_sections(doc: Document, pattern: str | None = None, since: dt.date | None = None,
-                    until: dt.date | None = None) -> Document:
-    """The document with only the sections whose title matches and whose date is in range.
+def section_filter(pattern: str | None = None, since: dt.date | None = None,
+                   until: dt.date | None = None) -> Callable[[Section], bool]:
+    """Whether a section's title matches ``pattern`` and its date is in range.
 
     ``pattern`` matches titles case-insensitively: as a shell pattern when it holds ``*``, ``?``
     or ``[``, else as a substring. ``since``/``until`` are inclusive; with either, sections
     without a date are left out.
     """
+    pat = pattern.casefold() if pattern else ""
+    glob = any(c in pat for c in "*?[")
+
     def keep(s: Section) -> bool:
-        if pattern:
+        if pat:
             title = s.title.casefold()
-            pat = pattern.casefold()
-            if any(c in pat for c in "*?["):
+            if glob:
                 if not fnmatch.fnmatchcase(title, pat):
                     return False
             elif pat not in title:
@@ -59,6 +61,13 @@ def select_sections(doc: Document, pattern: str | None = None, since: dt.date | 
                 return False
         return True
 
+    return keep
+
+
+def select_sections(doc: Document, pattern: str | None = None, since: dt.date | None = None,
+                    until: dt.date | None = None) -> Document:
+    """The document with only the sections :func:`section_filter` keeps."""
+    keep = section_filter(pattern, since, until)
     return replace(doc, sections=tuple(s for s in doc.sections if keep(s)))
 
 

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import pickle
 import re
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
@@ -42,7 +44,7 @@ from qabook.readers.commonmark import parse_blocks
 from qabook.source import Source
 
 if TYPE_CHECKING:
-    from qabook.readers.base import Reading
+    from qabook.readers.base import Reading, Streamed
 
 MAX_DEPTH = 256
 """Deepest JSON nesting accepted inside one record (real exports stay below 30)."""
@@ -117,7 +119,7 @@ def iter_records(stream: BinaryIO, max_depth: int = MAX_DEPTH) -> Iterator[Any]:
     can be read from its start). Raises :class:`InputError` for invalid, truncated or too deeply
     nested JSON.
     """
-    import ijson  # type: ignore[import-untyped]
+    import ijson
 
     try:
         events = ijson.basic_parse(json_stream(stream), use_float=True)
@@ -528,45 +530,84 @@ def _numbered_items(texts: list[str], name: str) -> tuple[list[Item], list[Skipp
     return items, skips, list(reading.warnings)
 
 
-def unique_titles(sections: list[Section]) -> list[Section]:
+def unique_titles(titles: list[str]) -> list[str]:
     """Number repeated section titles ("New chat (2023-06-07)", "New chat (2023-06-07) #2")."""
     seen: dict[str, int] = {}
-    out: list[Section] = []
-    for s in sections:
-        n = seen.get(s.title, 0) + 1
-        seen[s.title] = n
-        out.append(s if n == 1 else Section(f"{s.title} #{n}", s.items, s.synthesized))
+    out: list[str] = []
+    for t in titles:
+        n = seen.get(t, 0) + 1
+        seen[t] = n
+        out.append(t if n == 1 else f"{t} #{n}")
     return out
+
+
+def streamed_from(conversations: Iterator[Conversation], name: str, title: str | None, fmt: str,
+                  default_title: str, meta: tuple[tuple[str, str], ...] = ()) -> Streamed:
+    """Conversations as a streamed reading, each one section, oldest first (undated ones keep
+    their place).
+
+    Exports list conversations in no promised order, so every conversation is read before the
+    first section can go out. To keep memory flat, each section is pickled to an unnamed temporary
+    file as soon as it is made, and only its date, title and place in the file are kept; the
+    sections are loaded back one at a time, in date order, as the stream is consumed. The file is
+    private to this process (no name, deleted when closed), so nothing but what was written here
+    is ever unpickled.
+    """
+    from qabook.model import Document
+    from qabook.readers.base import Streamed
+
+    spool = tempfile.TemporaryFile()
+    try:
+        found: list[tuple[dt.datetime | None, int, str, int]] = []
+        skips: list[Skipped] = []
+        warnings: list[str] = []
+        count = 0
+        only_title = ""
+        for conv in conversations:
+            count += 1
+            only_title = conv.title
+            section, s, w = conversation_section(conv, name)
+            skips.extend(s)
+            warnings.extend(w)
+            if section is not None:
+                found.append((conv.created, count, section.title, spool.tell()))
+                pickle.dump(section, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        if count == 0:
+            raise InputError(f"holds no {default_title.lower()}")
+    except BaseException:
+        spool.close()
+        raise
+    if all(created is not None for created, _, _, _ in found):
+        found.sort(key=lambda t: (t[0], t[1]))
+    titles = unique_titles([t for _, _, t, _ in found])
+    head = Document(
+        title=title or (" ".join(only_title.split()) if count == 1 and only_title else default_title),
+        source=name,
+        sections=(),
+        meta=tuple(sorted((("format", fmt), ("conversations", str(count))) + meta)),
+    )
+
+    def chunks() -> Iterator[tuple[Section, ...]]:
+        with spool:
+            for n, ((_, _, _, offset), unique) in enumerate(zip(found, titles), start=1):
+                spool.seek(offset)
+                section = pickle.load(spool)
+                yield (in_collection(Section(unique, section.items, section.synthesized), n),)
+
+    return Streamed(head, chunks(), skips, warnings)
 
 
 def reading_from(conversations: Iterator[Conversation], name: str, title: str | None, fmt: str,
                  default_title: str, meta: tuple[tuple[str, str], ...] = ()) -> Reading:
-    """A reading of conversations, each one section, oldest first (undated ones keep their place)."""
-    from qabook.model import Document
+    """Conversations as one reading (see :func:`streamed_from`)."""
+    return collect(streamed_from(conversations, name, title, fmt, default_title, meta))
+
+
+def collect(streamed: Streamed) -> Reading:
+    """A streamed reading as a whole one."""
+    from dataclasses import replace as _replace
+
     from qabook.readers.base import Reading
 
-    found: list[tuple[dt.datetime | None, int, Section]] = []
-    skips: list[Skipped] = []
-    warnings: list[str] = []
-    count = 0
-    only_title = ""
-    for conv in conversations:
-        count += 1
-        only_title = conv.title
-        section, s, w = conversation_section(conv, name)
-        skips.extend(s)
-        warnings.extend(w)
-        if section is not None:
-            found.append((conv.created, count, section))
-    if count == 0:
-        raise InputError(f"holds no {default_title.lower()}")
-    if all(created is not None for created, _, _ in found):
-        found.sort(key=lambda t: (t[0], t[1]))
-    sections = [in_collection(s, n) for n, s in enumerate(unique_titles([s for _, _, s in found]), start=1)]
-    doc = Document(
-        title=title or (" ".join(only_title.split()) if count == 1 and only_title else default_title),
-        source=name,
-        sections=tuple(sections),
-        meta=tuple(sorted((("format", fmt), ("conversations", str(count))) + meta)),
-    )
-    return Reading(doc, tuple(skips), tuple(warnings))
+    sections = tuple(s for chunk in streamed.chunks for s in chunk)
+    return Reading(_replace(streamed.head, sections=sections), tuple(streamed.skipped), tuple(streamed.warnings))

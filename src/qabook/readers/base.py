@@ -1,12 +1,17 @@
-"""What every reader returns besides the document: what it skipped and what it warns about."""
+"""What every reader returns besides the document: what it skipped and what it warns about.
+
+A reader returns a :class:`Reading` (the whole document), or a :class:`Streamed` reading whose
+sections come chunk by chunk, for inputs too big to hold as one model.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qabook.model import Document
+    from qabook.model import Document, Section
 
 
 class InputError(Exception):
@@ -32,3 +37,34 @@ class Reading:
     document: Document
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Streamed:
+    """A reading whose sections arrive a few at a time, for inputs too big to hold as one model.
+
+    ``head`` is the document without its sections (title, source, meta). ``chunks`` yields tuples
+    of sections in document order, each closed under renditions: no group of renditions of one
+    question spans two chunks (a chunk is one conversation of an export, or a run of a source that
+    has one rendition), so the pipeline repairs and resolves chunk by chunk and hands sections to
+    a writer without ever holding the whole collection. ``skipped`` and ``warnings`` are complete
+    once ``chunks`` is exhausted; the reader appends to them as it goes.
+    """
+
+    head: Document
+    chunks: Iterator[tuple[Section, ...]]
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    escapes: bool = True
+    """Whether the input may spell characters no document may hold as escapes (``&#1;``,
+    ``\\u0001``) that readers turn into those characters; the pipeline then removes them. A reader
+    that sees no such spelling in what it has read so far sets this to False."""
+
+    @classmethod
+    def whole(cls, reading: Reading, escapes: bool = True) -> Streamed:
+        """A reading of the whole input as one chunk."""
+        from dataclasses import replace
+
+        head = replace(reading.document, sections=())
+        return cls(head, iter((reading.document.sections,)), list(reading.skipped), list(reading.warnings),
+                   escapes)

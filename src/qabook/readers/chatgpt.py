@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Iterator
 
 from qabook.readers import _chat
 from qabook.readers._chat import Conversation, Exchange, Stream, skipped
-from qabook.readers.base import InputError, Reading
+from qabook.readers.base import InputError, Reading, Streamed
 from qabook.source import Source
 
 NAME = "chatgpt"
@@ -86,6 +86,11 @@ def sniff(source: Source) -> int:
 
 def read(source: Source, title: str | None) -> Reading:
     """Read the export (streamed) into a document with one section per conversation."""
+    return _chat.collect(stream(source, title))
+
+
+def stream(source: Source, title: str | None) -> Streamed:
+    """Read the export as a stream of sections, one per conversation (see :func:`_chat.streamed_from`)."""
     container = "json"
     if _chat.is_zip(source):
         container = "zip"
@@ -97,7 +102,7 @@ def read(source: Source, title: str | None) -> Reading:
             records = _html_records(source)
         else:
             records = _json_records(source)
-    return _chat.reading_from(_conversations(records), source.name, title, NAME, "ChatGPT conversations",
+    return _chat.streamed_from(_conversations(records), source.name, title, NAME, "ChatGPT conversations",
                               (("container", container),))
 
 

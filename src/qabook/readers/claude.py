@@ -10,12 +10,11 @@ When messages name their parents and the conversation its current leaf, only tha
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Iterator
 
 from qabook.readers import _chat
 from qabook.readers._chat import Conversation, Exchange, skipped
-from qabook.readers.base import InputError, Reading
+from qabook.readers.base import InputError, Reading, Streamed
 from qabook.source import Source
 
 NAME = "claude"
@@ -44,16 +43,21 @@ def sniff(source: Source) -> int:
 
 def read(source: Source, title: str | None) -> Reading:
     """Read the export (streamed) into a document with one section per conversation."""
+    return _chat.collect(stream(source, title))
+
+
+def stream(source: Source, title: str | None) -> Streamed:
+    """Read the export as a stream of sections, one per conversation (see :func:`_chat.streamed_from`)."""
     state = {"text_field": 0}
     container = "zip" if _chat.is_zip(source) else "json"
     records = _zip_records(source) if container == "zip" else _json_records(source)
-    reading = _chat.reading_from(_conversations(records, state), source.name, title, NAME,
-                                 "Claude conversations", (("container", container),))
+    streamed = _chat.streamed_from(_conversations(records, state), source.name, title, NAME,
+                                   "Claude conversations", (("container", container),))
     if state["text_field"]:
-        note = (f"{state['text_field']} assistant message(s) had no content blocks and were read from their "
-                "'text' field, where thinking cannot be told from the answer")
-        reading = dataclasses.replace(reading, warnings=reading.warnings + (note,))
-    return reading
+        streamed.warnings.append(
+            f"{state['text_field']} assistant message(s) had no content blocks and were read from their "
+            "'text' field, where thinking cannot be told from the answer")
+    return streamed
 
 
 def _json_records(source: Source) -> Iterator[Any]:

@@ -5,8 +5,10 @@ Why the WordprocessingML is written by hand, as a stream
 A collection can hold thousands of questions. python-docx builds the body as an lxml tree and its
 ``add_paragraph`` appends by rescanning the body for the final ``w:sectPr``, so building a long
 document costs time quadratic in its length, and the whole tree must be in memory before anything
-is written. Here the body is plain text written in document order straight into the zip member
-``word/document.xml`` (``ZipFile.open(name, "w")``), chunk by chunk: time and memory stay linear,
+is written. Here the body is plain text written in document order, section by section, to a spool
+(memory, then a temporary file) and copied into the zip member ``word/document.xml``
+(``ZipFile.open(name, "w")``) after the title page, which counts the questions: time stays linear,
+memory does not grow with the document (:func:`write_stream` takes the sections one at a time),
 and nothing is ever parsed back or searched.
 
 What the body needs elsewhere (one relationship per hyperlink target, one numbering instance per
@@ -34,7 +36,7 @@ import datetime
 import typing
 import zipfile
 
-from qabook.model import Document
+from qabook.model import Document, Section
 from qabook.writers.docx._body import BodyWriter
 from qabook.writers.docx._parts import (
     APP_XML,
@@ -48,9 +50,11 @@ from qabook.writers.docx._parts import (
     reference_part,
 )
 
-__all__ = ["write"]
+__all__ = ["write", "write_stream"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+ZIP64_FROM = 3 << 30
+"""A body this big (bytes, before the title page) is written with ZIP64 sizes."""
 
 
 def _info(name: str) -> zipfile.ZipInfo:
@@ -73,16 +77,28 @@ def write(doc: Document, out: typing.BinaryIO, *, date: datetime.date | None = N
     without it the document carries no date at all. The same document and date always give the
     same bytes. The caller owns ``out`` (it is not closed) and any temp-file-and-rename.
     """
+    write_stream(doc, doc.sections, out, date=date)
+
+
+def write_stream(head: Document, sections: typing.Iterable[Section], out: typing.BinaryIO, *,
+                 date: datetime.date | None = None) -> None:
+    """Write the document ``head`` (title, source; its own sections are ignored) with
+    ``sections`` taken one at a time, as :func:`write` does for a whole document: memory does not
+    grow with the number of sections (the body waits in a temporary file until the title page,
+    which counts the questions, has been written)."""
+    body = BodyWriter()
+    for section in sections:
+        body.section(section)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         _put(zf, "[Content_Types].xml", CONTENT_TYPES)
         _put(zf, "_rels/.rels", ROOT_RELS)
-        with zf.open(_info("word/document.xml"), "w") as stream:
-            body = BodyWriter(stream)
-            body.document(doc, date)
+        # past 4 GiB a member needs ZIP64 sizes, which must be announced before it is written
+        with zf.open(_info("word/document.xml"), "w", force_zip64=body.size > ZIP64_FROM) as stream:
+            body.finish(head, date, stream)
         _put(zf, "word/_rels/document.xml.rels", document_rels(body.links))
         _put(zf, "word/numbering.xml", numbering_xml(body.widths, body.ordered))
         for name in REFERENCE_PARTS:
             _put(zf, f"word/{name}", reference_part(name))
         _put(zf, "word/footer1.xml", FOOTER_XML)
-        _put(zf, "docProps/core.xml", core_xml(doc.title, date))
+        _put(zf, "docProps/core.xml", core_xml(head.title, date))
         _put(zf, "docProps/app.xml", APP_XML)

@@ -1,10 +1,12 @@
 """Stream ``word/document.xml``: title page, table of contents, sections, items, blocks, inlines.
 
-The body is written as WordprocessingML text, chunk by chunk, straight into the zip member: every
-handler appends strings to one buffer, which is joined, encoded and written out after each item
-once it has grown past :data:`FLUSH_AT` pieces. Nothing is parsed or searched afterwards. What the
-side parts need (hyperlink targets, one numbering instance per ordered list) is recorded in the
-writer state while the body streams; the package writer turns it into parts afterwards.
+The body is written as WordprocessingML text, chunk by chunk, section by section: every handler
+appends strings to one buffer, which is joined, encoded and written to a spool after each item once
+it has grown past :data:`FLUSH_AT` pieces, and the contents entries go to a second spool. The
+title page needs the number of questions, known only after the last section, so the part is
+assembled at the end: title page, then both spools copied in order into the zip member. Nothing is
+parsed or searched afterwards. What the side parts need (hyperlink targets, one numbering instance
+per ordered list) is recorded in the writer state; the package writer turns it into parts.
 
 Every id is given in document order (bookmarks, numIds, rIds), so the same document always gives
 the same bytes. Run and paragraph properties come from small caches of ready-made XML strings.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+import tempfile
 import typing
 from typing import NamedTuple
 from urllib.parse import quote
@@ -71,6 +74,15 @@ NO_ANSWER = "(no answer in the source)"
 _ITEM_LINK = re.compile(r"^#item-(\d{1,9})$")
 """A model link to the K-th item of the document (see qabook.audit.appendix)."""
 TOC_INSTR = ' TOC \\o "1-2" \\h \\z \\u '
+_TOC_BEGIN = (
+    '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    f'<w:r><w:instrText xml:space="preserve">{TOC_INSTR}</w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+)
+_TOC_END = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+SPOOL_IN_MEMORY = 8 << 20
+"""Body and contents are kept in memory up to this size each, then in a temporary file."""
+COPY_CHUNK = 1 << 20
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -250,12 +262,22 @@ def heading_text(item: Item) -> str:
 
 
 class BodyWriter:
-    """Writes ``word/document.xml`` to ``stream`` and records what the side parts need."""
+    """Writes ``word/document.xml`` and records what the side parts need.
 
-    def __init__(self, stream: typing.IO[bytes]) -> None:
-        self._stream = stream
+    Sections arrive one at a time (:meth:`section`); the body is written to a spool (memory,
+    then a temporary file once it is big) and the table of contents to another, because both
+    come after the title page, which names the number of questions, known only at the end.
+    :meth:`finish` writes the part: title page, then contents and body copied in chunks.
+    """
+
+    def __init__(self) -> None:
+        self._body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._toc_spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self._buf: list[str] = []
         self._out = self._buf.append
+        self._toc_buf: list[str] = []
+        self._toc_held: tuple[str, str, str] | None = None
+        """The last contents entry, written when the next one comes (the last one ends the field)."""
         self.links: dict[str, str] = {}
         """Link target -> rId, in first-use order."""
         self.widths: dict[int, int] = {}
@@ -263,12 +285,15 @@ class BodyWriter:
         self.ordered: list[tuple[int, int, int]] = []
         """``(abstractNumId, ilvl, start)`` per ordered list; list ``k`` is numId ``k + 2``."""
         self._bookmarks = 0
+        self._sections = 0
+        self._items = 0
+        self._toc_started = False
 
     # -------------------------------------------------------------- plumbing
 
     def _flush(self) -> None:
         if self._buf:
-            self._stream.write("".join(self._buf).encode("utf-8"))
+            self._body.write("".join(self._buf).encode("utf-8"))
             self._buf.clear()
 
     def _maybe_flush(self) -> None:
@@ -292,27 +317,51 @@ class BodyWriter:
 
     # -------------------------------------------------------------- document
 
-    def document(self, doc: Document, date: datetime.date | None) -> None:
-        """Write the whole part."""
-        out = self._out
-        out(XML_DECL)
-        out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:m="{M_NS}"><w:body>')
-        self._title_page(doc, date)
-        self._toc(doc)
-        number = 0
-        for index, section in enumerate(doc.sections):
-            self._section_heading(section, index, first=index == 0)
-            for item in section.items:
-                number += 1
-                self._item(item, number)
-                self._maybe_flush()
-        out(SECT_PR)
-        out("</w:body></w:document>")
+    def section(self, section: Section) -> None:
+        """Write one section (its heading and items) to the body and its entries to the contents."""
+        index = self._sections
+        self._sections += 1
+        self._toc_entry("TOC1", f"_TocS{index + 1}", _one_line(section.title))
+        self._section_heading(section, index, first=index == 0)
+        for item in section.items:
+            self._items += 1
+            self._toc_entry("TOC2", f"_TocQ{self._items}", heading_text(item))
+            self._item(item, self._items)
+            self._maybe_flush()
         self._flush()
+
+    @property
+    def size(self) -> int:
+        """Bytes of body and contents written so far."""
+        self._flush()
+        return self._body.tell() + self._toc_spool.tell()
+
+    def finish(self, head: Document, date: datetime.date | None, stream: typing.IO[bytes]) -> None:
+        """Write ``word/document.xml`` to ``stream``: ``head``'s title page, contents and body."""
+        self._flush()
+        write = stream.write
+        self._buf.append(XML_DECL)
+        self._out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:m="{M_NS}"><w:body>')
+        self._title_page(head, date)
+        self._out(f'<w:p>{_ppr("TOCHeading", page_break=True)}{_run("Contents", "")}</w:p>')
+        if self._toc_held is None:
+            self._out(f'<w:p>{_TOC_BEGIN}{_TOC_END}</w:p>')
+        write("".join(self._buf).encode("utf-8"))
+        self._buf.clear()
+        if self._toc_held is not None:
+            self._write_toc_entry(*self._toc_held, last=True)
+            self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
+            self._toc_buf.clear()
+        for spool in (self._toc_spool, self._body):
+            spool.seek(0)
+            while chunk := spool.read(COPY_CHUNK):
+                write(chunk)
+            spool.close()
+        write(f"{SECT_PR}</w:body></w:document>".encode())
 
     def _title_page(self, doc: Document, date: datetime.date | None) -> None:
         out = self._out
-        count = sum(len(section.items) for section in doc.sections)
+        count = self._items
         out(f'<w:p>{_ppr("Title", spacing=_TITLE_SPACING)}{_run(doc.title, "")}</w:p>')
         lines = [f"{count:,} question" + ("" if count == 1 else "s"), f"Source: {doc.source}"]
         if date is not None:
@@ -321,36 +370,26 @@ class BodyWriter:
         for line in lines:
             out(f"<w:p>{subtitle}{_run(line, '')}</w:p>")
 
-    def _toc(self, doc: Document) -> None:
-        out = self._out
-        out(f'<w:p>{_ppr("TOCHeading", page_break=True)}{_run("Contents", "")}</w:p>')
-        begin = (
-            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-            f'<w:r><w:instrText xml:space="preserve">{TOC_INSTR}</w:instrText></w:r>'
-            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-        )
-        end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-        entries: list[tuple[str, str, str]] = []
-        number = 0
-        for index, section in enumerate(doc.sections):
-            entries.append(("TOC1", f"_TocS{index + 1}", _one_line(section.title)))
-            for item in section.items:
-                number += 1
-                entries.append(("TOC2", f"_TocQ{number}", heading_text(item)))
-        if not entries:
-            out(f'<w:p>{begin}{end}</w:p>')
-            return
-        last = len(entries) - 1
-        for i, (style, anchor, text) in enumerate(entries):
-            out(f"<w:p>{_ppr(style)}")
-            if i == 0:
-                out(begin)
-            out(f'<w:hyperlink w:anchor="{anchor}" w:history="1">{_run(text, "")}</w:hyperlink>')
-            if i == last:
-                out(end)
-            out("</w:p>")
-            if i % 256 == 255:
-                self._maybe_flush()
+    def _toc_entry(self, style: str, anchor: str, text: str) -> None:
+        """A contents entry; each is written when the next arrives, so the last can end the field."""
+        held = self._toc_held
+        self._toc_held = (style, anchor, text)
+        if held is not None:
+            self._write_toc_entry(*held, last=False)
+            if len(self._toc_buf) >= FLUSH_AT:
+                self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
+                self._toc_buf.clear()
+
+    def _write_toc_entry(self, style: str, anchor: str, text: str, *, last: bool) -> None:
+        out = self._toc_buf.append
+        out(f"<w:p>{_ppr(style)}")
+        if not self._toc_started:
+            self._toc_started = True
+            out(_TOC_BEGIN)
+        out(f'<w:hyperlink w:anchor="{anchor}" w:history="1">{_run(text, "")}</w:hyperlink>')
+        if last:
+            out(_TOC_END)
+        out("</w:p>")
 
     def _bookmark_start(self, name: str) -> int:
         bid = self._bookmarks
