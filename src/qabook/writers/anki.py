@@ -215,9 +215,15 @@ def package_bytes(doc: Document, date: dt.date | None = None) -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # genanki warns about HTML tags it does not know (none here)
             package.write_to_db(cursor, timestamp, _ids(timestamp, identity))
-        cursor.executemany("UPDATE notes SET mod = ? WHERE guid = ?", [(nd.mtime, nd.guid) for nd in written])
-        cursor.executemany("UPDATE cards SET mod = ? WHERE nid = (SELECT id FROM notes WHERE guid = ?)",
-                           [(nd.mtime, nd.guid) for nd in written])
+        # by note id (the table's key; cards are indexed by it): notes have no index on guid, and
+        # looking each one up by guid made this quadratic in the number of notes
+        note_ids: dict[str, list[int]] = {}
+        for guid, nid in cursor.execute("SELECT guid, id FROM notes ORDER BY id"):
+            note_ids.setdefault(guid, []).append(nid)
+        cursor.executemany("UPDATE notes SET mod = ? WHERE id = ?",
+                           [(nd.mtime, nid) for nd in written for nid in note_ids.get(nd.guid, ())])
+        cursor.executemany("UPDATE cards SET mod = ? WHERE nid = ?",
+                           [(nd.mtime, note_ids[nd.guid][0]) for nd in written if nd.guid in note_ids])
         conn.commit()
         db = conn.serialize()
     finally:
