@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qabook import pipeline
+from qabook import source as source_module
 from qabook.formats import writer_for
 from qabook.model import Document, Item, Paragraph, Section, Text
 from qabook.pipeline import Options, convert, load, open_conversion, write_file
@@ -153,3 +154,44 @@ def test_an_error_while_streaming_leaves_no_output(tmp_path: Path, monkeypatch: 
     with pytest.raises(InputError, match="halfway"):
         convert(None, src.name, str(tmp_path / "o.docx"), path=str(src))
     assert list(tmp_path.iterdir()) == []
+
+
+def _qabook_markdown(tmp_path: Path, sections: int) -> Path:
+    from qabook.writers.markdown import render
+
+    doc = Document("Big", "big.md", tuple(_section(k, 10) for k in range(sections)))
+    path = tmp_path / f"big-{sections}.md"
+    path.write_text(render(doc), encoding="utf-8")
+    return path
+
+
+def test_qabook_markdown_streams_line_by_line_to_the_same_docx(tmp_path: Path, corpus: Path) -> None:
+    src = corpus / REFERENCE
+    md = tmp_path / "reference.md"
+    write_file(load(None, src.name, path=str(src)).document, str(md))
+    whole, streamed = _both(tmp_path, md)
+    assert whole == streamed
+    conversion = open_conversion(None, md.name, path=str(md))
+    assert conversion.source.decoded is None  # read as lines, never decoded whole
+    assert sum(len(s.items) for s in conversion.sections()) == 370
+    assert conversion.report().encoding == "utf-8"
+
+
+def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qabook.writers.docx import _body
+
+    monkeypatch.setattr(_body, "SPOOL_IN_MEMORY", 1 << 16)  # the spool goes to disk early
+    monkeypatch.setattr(_body, "COPY_CHUNK", 1 << 14)  # and is copied in small pieces
+    monkeypatch.setattr(source_module, "CHUNK", 1 << 14)  # the input is read in small pieces
+    small, big = _qabook_markdown(tmp_path, 100), _qabook_markdown(tmp_path, 400)
+
+    def peak(path: Path) -> int:
+        tracemalloc.start()
+        try:
+            convert(None, path.name, str(tmp_path / "out.docx"), path=str(path))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(small)  # warm caches
+    assert peak(big) < peak(small) * 1.6  # four times the input

@@ -126,7 +126,7 @@ READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
     ReaderFormat("markdown", "Markdown Q&A: question headings (### 1. …), **bold questions?**, <details> blocks, "
                  "numbered questions with - Answer:, **Q:**/**A:**, question/answer tables",
-                 *_text_format(markdown_reader)),
+                 *_text_format(markdown_reader), stream=markdown_reader.stream),
     ReaderFormat("docx", "a Word document holding Q&A (question headings, numbered questions, Answer: "
                  "paragraphs, bold questions, question/answer tables), qabook's own DOCX too",
                  lambda source: importlib.import_module("qabook.readers.docx").sniff(source)

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 from qabook.formats import ReaderFormat, WriterFormat, pick_reader, reader_named, writer_for
 from qabook.model import Document, Section
 from qabook.readers.base import InputError, Skipped, Streamed
-from qabook.renditions import RenditionError, RenditionReport, check_mode, merge_reports, resolve
+from qabook.renditions import RenditionError, RenditionReport, RenditionTally, check_mode, resolve
 from qabook.repair import RepairResult, repair
 from qabook.source import Source, clean_document
 
@@ -109,7 +109,7 @@ class Conversion:
         self.all_renditions: list[Section] = []
         """Every section before renditions were resolved (kept only when asked for)."""
         self._repairs: dict[str, tuple[str, int, list[str]]] = {}
-        self._renditions: list[RenditionReport] = []
+        self._renditions = RenditionTally(options.rendition)
         self._sections: list[tuple[str, int]] = []
         self._items = 0
         self._answered = 0
@@ -140,7 +140,7 @@ class Conversion:
                 part, rendition_report = resolve(part, options.rendition, strict=False)
             except RenditionError as exc:
                 raise InputError(str(exc)) from None
-            self._renditions.append(rendition_report)
+            self._renditions.add(rendition_report)
             for section in part.sections:
                 if self._keep is not None and not self._keep(section):
                     continue
@@ -150,9 +150,8 @@ class Conversion:
                 yield section
         if not self._read:
             raise InputError("holds no questions and answers that qabook recognises")
-        renditions = merge_reports(self._renditions, options.rendition)
         try:
-            check_mode(options.rendition, renditions.count)
+            check_mode(options.rendition, self._renditions.count)
         except RenditionError as exc:
             raise InputError(str(exc)) from None
         if not self._items:
@@ -166,7 +165,7 @@ class Conversion:
         streamed = self._streamed
         kinds = Counter(s.kind for s in streamed.skipped)
         order = list(dict.fromkeys(s.kind for s in streamed.skipped))
-        renditions = merge_reports(self._renditions, self._options.rendition)
+        renditions = self._renditions.report()
         warnings = tuple(streamed.warnings)
         if self._removed:
             warnings += (f"{self._removed} control character(s) written as escapes or entities removed "

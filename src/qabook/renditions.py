@@ -137,19 +137,35 @@ def check_mode(mode: str, count: int) -> None:
     _parse_mode(mode, count)
 
 
-def merge_reports(reports: list[RenditionReport], mode: str) -> RenditionReport:
-    """One report for a source resolved part by part."""
-    count = max((r.count for r in reports), default=1)
-    per = [0] * count
-    chosen = [0] * count
-    for r in reports:
-        for i, n in enumerate(r.items_per_rendition):
-            per[i] += n
-        for i, n in enumerate(r.chosen_per_rendition):
-            chosen[i] += n
-    return RenditionReport(count, mode, tuple(per), tuple(chosen),
-                           tuple(d for r in reports for d in r.differences),
-                           tuple(w for r in reports for w in r.warnings))
+class RenditionTally:
+    """One report for a source resolved part by part (each part's report added as it comes)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.count = 1
+        self.per: list[int] = [0]
+        self.chosen: list[int] = [0]
+        self.differences: list[Difference] = []
+        self.warnings: list[str] = []
+
+    def add(self, report: RenditionReport) -> None:
+        """Count a part's report in."""
+        if report.count > self.count:
+            grow = report.count - self.count
+            self.per += [0] * grow
+            self.chosen += [0] * grow
+            self.count = report.count
+        for i, n in enumerate(report.items_per_rendition):
+            self.per[i] += n
+        for i, n in enumerate(report.chosen_per_rendition):
+            self.chosen[i] += n
+        self.differences.extend(report.differences)
+        self.warnings.extend(report.warnings)
+
+    def report(self) -> RenditionReport:
+        """The report for everything added."""
+        return RenditionReport(self.count, self.mode, tuple(self.per), tuple(self.chosen),
+                               tuple(self.differences), tuple(self.warnings))
 
 
 def resolve(doc: Document, mode: str = "auto", *, strict: bool = True) -> tuple[Document, RenditionReport]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 from dataclasses import dataclass, replace
-from typing import BinaryIO, Callable, TypeVar, assert_never
+from typing import BinaryIO, Callable, Iterator, TypeVar, assert_never
 
 from qabook.model import (
     Block,
@@ -64,12 +65,16 @@ class SourceText:
     warnings: tuple[str, ...]
 
 
-def decode(data: bytes) -> SourceText:
-    """Decode input bytes; raises :class:`InputError` for input that is not text."""
+def _refuse_containers(data: bytes) -> None:
     for magic, what in _CONTAINERS:
         if data.startswith(magic):
             raise InputError(f"is {what}, not text; qabook reads chat transcripts, Markdown, Word files, "
                              "ChatGPT/Claude/Gemini exports and qabook JSON")
+
+
+def decode(data: bytes) -> SourceText:
+    """Decode input bytes; raises :class:`InputError` for input that is not text."""
+    _refuse_containers(data)
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
         encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
@@ -99,6 +104,72 @@ def decode(data: bytes) -> SourceText:
     return SourceText(text, encoding, tuple(warnings))
 
 
+CHUNK = 1 << 20
+"""Bytes read at a time by :meth:`Source.lines`."""
+
+
+class _Utf8Lines:
+    """:func:`decode` for UTF-8 input fed in chunks: the same text, split into lines, the same
+    warnings and errors. (An invalid sequence cut by a chunk boundary is completed by the next
+    chunk, as in one decode; only a final incomplete sequence is replaced.)"""
+
+    def __init__(self, head: bytes, total: int) -> None:
+        _refuse_containers(head)
+        self.encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        self.total = total
+        self.buffer = b""
+        self.rest = ""
+        self.bad = 0
+        self.removed = 0
+        self.start = ""
+        """The first 4,096 characters, where NULs tell a binary file."""
+        self.binary = False
+
+    def feed(self, data: bytes, final: bool) -> list[str]:
+        data = self.buffer + data
+        try:
+            text, used = codecs.utf_8_decode(data, "strict", final)
+        except UnicodeDecodeError:
+            text, used = codecs.utf_8_decode(data, "replace", final)
+            ignored, _ = codecs.utf_8_decode(data, "ignore", final)
+            self.bad += text.count("\ufffd") - ignored.count("\ufffd")
+            if self.encoding == "utf-8" and self.bad > max(64, self.total // 20):
+                raise InputError("is not UTF-8 or UTF-16 text (too many invalid bytes)") from None
+        self.buffer = data[used:]
+        if len(self.start) < 4096:
+            self.start += text[:4096 - len(self.start)]
+        if final and self.encoding == "utf-8" and self.start.count("\x00") > len(self.start) // 8:
+            self.binary = True
+        if final and self.binary:  # after the count of invalid bytes, as decode() checks
+            raise InputError("looks like a binary file, not text")
+        text = self.rest + text
+        if "\r" in text:
+            held = "\r" if text.endswith("\r") and not final else ""
+            if held:
+                text = text[:-1]
+            text = text.replace("\r\n", "\n").replace("\r", "\n") + held
+        lines = text.split("\n")
+        self.rest = "" if final else lines.pop()
+        if final and self.rest:
+            lines.append(self.rest)
+        cleaned = []
+        for line in lines:
+            if _FORBIDDEN_RE.search(line) is not None:
+                new = _FORBIDDEN_RE.sub("", line)
+                self.removed += len(line) - len(new)
+                line = new
+            cleaned.append(line)
+        return cleaned
+
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.bad:
+            out.append(f"{self.bad} invalid byte sequence(s) replaced by “\ufffd”")
+        if self.removed:
+            out.append(f"{self.removed} control character(s) removed (not allowed in documents)")
+        return tuple(out)
+
+
 class Source:
     """One input: a file on disk or bytes in memory, read only as far as a reader needs.
 
@@ -116,6 +187,7 @@ class Source:
         self._data = data
         self._head: bytes | None = None
         self._text: SourceText | None = None
+        self._streamed: tuple[str, tuple[str, ...]] | None = None
 
     def open(self) -> BinaryIO:
         """A fresh binary stream over the whole input."""
@@ -164,12 +236,39 @@ class Source:
     @property
     def encoding(self) -> str:
         """The text encoding found (``""`` when no reader decoded the input as text)."""
-        return self._text.encoding if self._text is not None else ""
+        if self._text is not None:
+            return self._text.encoding
+        return self._streamed[0] if self._streamed else ""
 
     @property
     def warnings(self) -> tuple[str, ...]:
         """What decoding changed in the text (invalid bytes, control characters)."""
-        return self._text.warnings if self._text is not None else ()
+        if self._text is not None:
+            return self._text.warnings
+        return self._streamed[1] if self._streamed else ()
+
+    def lines(self) -> Iterator[str]:
+        """The input decoded as :meth:`text` decodes it, one line at a time (without newlines),
+        read in chunks so a big file never sits in memory whole: the lines are those of
+        ``text().text.split("\n")``, and :attr:`encoding` and :attr:`warnings` are the same once
+        the last line has been read. UTF-16 and UTF-32 input is decoded whole."""
+        head = self.head()
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            yield from self.text().text.split("\n")
+            return
+        if self._data is not None:
+            total = len(self._data)
+        else:
+            assert self.path is not None
+            total = os.stat(self.path).st_size
+        decoder = _Utf8Lines(head, total)
+        with self.open() as fh:
+            if head.startswith(codecs.BOM_UTF8):
+                fh.read(len(codecs.BOM_UTF8))
+            while chunk := fh.read(CHUNK):
+                yield from decoder.feed(chunk, final=False)
+            yield from decoder.feed(b"", final=True)
+        self._streamed = (decoder.encoding, decoder.warnings())
 
 
 def clean_document(doc: Document) -> tuple[Document, int]:

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator, Sequence
 
 from markdown_it.token import Token
 
@@ -62,8 +62,9 @@ from qabook.model import (
     plain_text,
 )
 from qabook.readers import _html
-from qabook.readers.base import InputError, Reading, Skipped
+from qabook.readers.base import InputError, Reading, Skipped, Streamed
 from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse, parse_blocks, parse_inlines
+from qabook.source import Source
 from qabook.writers.markdown import SIGNATURE
 
 NAME = "markdown"
@@ -399,12 +400,27 @@ class Builder:
             origin=Origin(1, item.line, max(item.last, item.line)),
         ))
 
-    def reading(self, name: str, layout: str) -> Reading:
-        """The document and its report."""
+    def finished(self, last: bool = False) -> tuple[Section, ...]:
+        """Take the sections that are complete (all but the open one, or all when ``last``) out of
+        the builder, for a reader that streams; :meth:`reading` then holds only the rest."""
+        done = self.sections if last else self.sections[:-1]
+        out = tuple(Section(s.title or "Questions", tuple(s.items), synthesized=not s.title)
+                    for s in done if s.items)
+        assert not self.loose, "a layout with text outside the Q&A needs every question to tell a table of contents"
+        self.sections = [] if last else self.sections[-1:]
+        return out
+
+    def head(self, name: str, layout: str = "headings") -> Document:
+        """The document as known so far, without sections (title, source, meta)."""
+        return Document(self.title or "Questions and answers", name, (),
+                        (("format", self.fmt), ("layout", layout), ("renditions", "1")))
+
+    def reading(self, name: str, layout: str, *, allow_empty: bool = False) -> Reading:
+        """The document and its report (``allow_empty``: sections were taken out by a stream)."""
         self.close()
         out = tuple(Section(s.title or "Questions", tuple(s.items), synthesized=not s.title)
                     for s in self.sections if s.items)
-        if not out:
+        if not out and not allow_empty:
             raise InputError("found no questions")
         questions = {_key(plain_text(it.question)) for s in out for it in s.items}
         skipped: list[Skipped] = []
@@ -421,12 +437,7 @@ class Builder:
             where = ", ".join(str(x) for x in self.unanswered[:8]) + (", …" if n > 8 else "")
             warnings.append(f"{n} question{'s' if n != 1 else ''} without an answer, kept as unanswered "
                             f"({'lines' if self.fmt == NAME else 'paragraphs'} {where})")
-        doc = Document(
-            title=self.title or "Questions and answers",
-            source=name,
-            sections=out,
-            meta=(("format", self.fmt), ("layout", layout), ("renditions", "1")),
-        )
+        doc = replace(self.head(name, layout), sections=out)
         return Reading(doc, tuple(sorted(skipped, key=lambda s: s.line)), tuple(warnings))
 
 
@@ -909,19 +920,25 @@ def _heading_text(text: str) -> str:
     return text
 
 
-def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
+def _own_layout_builder(title: str | None) -> Builder:
+    b = Builder(title)
+    b.drop_rules = False  # what qabook wrote is read as it is: rules, labels and stand-ins are answers
+    b.labels = False
+    b.stand_ins = False
+    return b
+
+
+def _own_layout_sections(lines: Iterator[str], b: Builder) -> Iterator[tuple[Section, ...]]:
     """The fast path for a file qabook's Markdown writer wrote (it starts with the signature).
 
     That writer puts only ``#``, ``##`` and ``###`` headings at the start of lines, blank lines
     between blocks, and no HTML that could hide a heading; so the file's structure is its heading
     lines outside fenced code, and only the answers between them need a Markdown parse (with the
     fast parser). The result equals the general ``headings`` layout's (tests compare them).
+
+    Sections are yielded as soon as the next one starts, so a big file streams: such a file has
+    one rendition (renditions were resolved when it was written), so no chunk needs another.
     """
-    b = Builder(title)
-    b.drop_rules = False  # what qabook wrote is read as it is: rules, labels and stand-ins are answers
-    b.labels = False
-    b.stand_ins = False
-    lines = text.split("\n")
     chunk: list[str] = []
     chunk_end = 0
     fence: str | None = None
@@ -945,6 +962,9 @@ def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
                 level, content = len(h.group(1)), _heading_text(h.group(2) or "")
                 if level < 3:
                     b.heading(plain_text(parse_inlines(content)), level)
+                    done = b.finished()
+                    if done:
+                        yield done
                 else:
                     num = _QABOOK_NUMBER.match(content)
                     if num:
@@ -957,13 +977,56 @@ def _read_own_layout(text: str, name: str, title: str | None) -> Reading:
             if line.strip():
                 chunk_end = no
     flush()
-    return b.reading(name, "headings")
+    b.close()
+    done = b.finished(last=True)
+    if done:
+        yield done
+
+
+def stream(source: Source, title: str | None) -> Streamed:
+    """qabook's own Markdown read line by line as a stream of sections (:meth:`Source.lines`);
+    other Markdown is read whole (its layout is chosen by looking at all of it)."""
+    if not source.head_text().startswith(SIGNATURE):
+        return Streamed.whole(read(source.text().text, source.name, title), _escapes(source.text().text))
+    b = _own_layout_builder(title)
+    lines = source.lines()
+    escapes: list[bool] = []
+
+    def watched() -> Iterator[str]:
+        for line in lines:
+            if not escapes and "&#" in line:
+                escapes.append(True)
+                streamed.escapes = True
+            yield line
+
+    sections = _own_layout_sections(watched(), b)
+    first = next(sections, None)  # the title comes before the first section
+    streamed = Streamed(b.head(source.name), iter(()), escapes=bool(escapes))
+
+    def chunks() -> Iterator[tuple[Section, ...]]:
+        if first is not None:
+            yield first
+        yield from sections
+        reading = b.reading(source.name, "headings", allow_empty=True)
+        streamed.skipped.extend(reading.skipped)
+        streamed.warnings.extend(reading.warnings)
+
+    streamed.chunks = chunks()
+    return streamed
+
+
+def _escapes(text: str) -> bool:
+    """Whether Markdown text may spell characters no document may hold (``&#1;``)."""
+    return "&#" in text
 
 
 def read(text: str, name: str = "-", title: str | None = None) -> Reading:
     """Read Markdown Q&A into a document (the layout is stored as the ``layout`` meta value)."""
     if text.startswith(SIGNATURE):
-        return _read_own_layout(text, name, title)
+        b = _own_layout_builder(title)
+        sections = tuple(s for chunk in _own_layout_sections(iter(text.split("\n")), b) for s in chunk)
+        reading = b.reading(name, "headings", allow_empty=True)
+        return Reading(replace(reading.document, sections=sections), reading.skipped, reading.warnings)
     units = _units(parse(text))
     layout, count, _ = _choose(units)
     if not count:
