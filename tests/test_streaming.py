@@ -195,3 +195,13 @@ def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatc
 
     peak(small)  # warm caches
     assert peak(big) < peak(small) * 1.6  # four times the input
+
+
+def test_the_docx_writer_reports_the_formulas_it_keeps_as_tex() -> None:
+    from qabook.model import Math, MathBlock
+
+    item = Item(7, (Text("Why "), Math("x^2"), Text("?")),
+                (Paragraph((Math("\\frac{a}{"),)), MathBlock("\\sum_{i=1}^n i")))
+    notes = docx.write(Document("T", "s", (Section("S", (item,)),)), io.BytesIO())
+    assert len(notes) == 1
+    assert notes[0].startswith("Q7: formula kept as TeX (") and notes[0].endswith("\\frac{a}{")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, Sequence
 
 from qabook import model
 from qabook.readers import chatgpt as chatgpt_reader
@@ -25,7 +25,7 @@ from qabook.writers import markdown as markdown_writer
 ReadFn = Callable[[Source, "str | None"], Reading]
 WriteFn = Callable[[model.Document, BinaryIO, "dt.date | None"], None]
 StreamFn = Callable[[Source, "str | None"], Streamed]
-WriteStreamFn = Callable[[model.Document, Iterable[model.Section], BinaryIO, "dt.date | None"], None]
+WriteStreamFn = Callable[[model.Document, Iterable[model.Section], BinaryIO, "dt.date | None"], Sequence[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,8 @@ class WriterFormat:
     write: WriteFn
     write_stream: WriteStreamFn | None = None
     """Write a document given as its head (no sections) and its sections one at a time, without
-    holding them all; ``write`` is then the same for a whole document."""
+    holding them all; ``write`` is then the same for a whole document. Returns warnings about
+    what it could not render as asked (formulas kept as TeX)."""
     equations: bool = False
     """Turns TeX into equations; formulas that cannot be converted are reported (they stay TeX)."""
 
@@ -107,10 +108,10 @@ def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> Non
 
 
 def _write_docx_stream(head: model.Document, sections: Iterable[model.Section], out: BinaryIO,
-                       date: dt.date | None) -> None:
+                       date: dt.date | None) -> Sequence[str]:
     from qabook.writers import docx
 
-    docx.write_stream(head, sections, out, date=date)
+    return docx.write_stream(head, sections, out, date=date)
 
 
 def _lazy_writer(module: str, function: str = "write") -> WriteFn:

@@ -239,12 +239,13 @@ def convert(data: bytes | None, name: str, output: str, options: Options = Optio
     conversion = open_conversion(data, name, options, path=path, keep=keep)
     unconverted: list[str] = []
     sections = conversion.sections()
-    if w.equations:
-        sections = _checking_formulas(sections, unconverted)
     if w.write_stream is not None:
         stream = w.write_stream
-        _write_atomic(output, lambda fh: stream(conversion.head, sections, fh, date))
+        # a streaming writer reports the formulas it had to keep as TeX itself
+        _write_atomic(output, lambda fh: unconverted.extend(stream(conversion.head, sections, fh, date)))
     else:
+        if w.equations:
+            sections = _checking_formulas(sections, unconverted)
         doc = replace(conversion.head, sections=tuple(sections))
         _write_atomic(output, lambda fh: w.write(doc, fh, date))
     report = conversion.report()
@@ -255,14 +256,9 @@ def convert(data: bytes | None, name: str, output: str, options: Options = Optio
 
 def formula_warnings(doc: Document) -> list[str]:
     """A warning per formula that a writer of equations keeps as TeX, with the reason."""
-    from qabook.math import check_formulas
+    from qabook.math.check import check_formulas, formula_warning
 
-    warnings = []
-    for number, tex, reason in check_formulas(doc):
-        where = f"Q{number}" if number is not None else "an item"
-        short = tex if len(tex) <= 60 else tex[:57] + "…"
-        warnings.append(f"{where}: formula kept as TeX ({reason}): {short}")
-    return warnings
+    return [formula_warning(number, tex, reason) for number, tex, reason in check_formulas(doc)]
 
 
 def _checking_formulas(sections: Iterator[Section], warnings: list[str]) -> Iterator[Section]:

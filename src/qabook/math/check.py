@@ -28,7 +28,14 @@ from qabook.model import (
     Text,
 )
 
-__all__ = ["check_formulas", "iter_formulas"]
+__all__ = ["check_formulas", "formula_warning", "iter_formulas"]
+
+
+def formula_warning(number: int | None, tex: str, reason: str) -> str:
+    """The report's line for a formula that stays TeX: where, why, and its start."""
+    where = f"Q{number}" if number is not None else "an item"
+    short = tex if len(tex) <= 60 else tex[:57] + "…"
+    return f"{where}: formula kept as TeX ({reason}): {short}"
 
 
 def _inline_formulas(nodes: tuple[Inline, ...]) -> Iterator[tuple[str, bool]]:

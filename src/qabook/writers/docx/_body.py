@@ -198,19 +198,6 @@ _TOP = _Ctx(0, 0, 0)
 # ------------------------------------------------------------------ equations
 
 
-def _equation(tex: str, display: bool) -> str | None:
-    """The OMML of a formula (cached by :mod:`qabook.math`), or ``None`` when it cannot be converted.
-
-    qabook.math (and latex2mathml, ~80 ms to import) is loaded on the first formula only.
-    """
-    from qabook.math import MathError, tex_to_omml
-
-    try:
-        return tex_to_omml(tex, display)
-    except MathError:
-        return None
-
-
 # ------------------------------------------------------------------ text helpers
 
 
@@ -288,6 +275,9 @@ class BodyWriter:
         self._sections = 0
         self._items = 0
         self._toc_started = False
+        self._number: int | None = None
+        self.unconverted: list[str] = []
+        """A warning per formula written as TeX because it could not be converted."""
 
     # -------------------------------------------------------------- plumbing
 
@@ -314,6 +304,22 @@ class BodyWriter:
             self.widths[digits] = abstract_id
         self.ordered.append((abstract_id, ilvl, start))
         return BULLET_NUM_ID + len(self.ordered)
+
+    def _equation(self, tex: str, display: bool) -> str | None:
+        """The OMML of a formula (cached by :mod:`qabook.math`), or ``None`` when it cannot be
+        converted (then a warning is recorded in :attr:`unconverted`).
+
+        qabook.math (and latex2mathml, ~80 ms to import) is loaded on the first formula only.
+        """
+        from qabook.math import MathError, tex_to_omml
+
+        try:
+            return tex_to_omml(tex, display)
+        except MathError as exc:
+            from qabook.math.check import formula_warning
+
+            self.unconverted.append(formula_warning(self._number, tex, exc.reason))
+            return None
 
     # -------------------------------------------------------------- document
 
@@ -406,6 +412,7 @@ class BodyWriter:
 
     def _item(self, item: Item, number: int) -> None:
         out = self._out
+        self._number = item.number
         out(f"<w:p>{_ppr('Heading2')}")
         bid = self._bookmark_start(f"_TocQ{number}")
         if item.number is not None:
@@ -507,7 +514,7 @@ class BodyWriter:
     def _math_block(self, block: MathBlock, ctx: _Ctx) -> None:
         """A display formula: ``m:oMathPara`` alone in a Math Block paragraph (TeX if it fails)."""
         ppr = _ppr("MathBlock", left=ctx.left or None)
-        equation = _equation(block.tex, True)
+        equation = self._equation(block.tex, True)
         if equation is None:
             equation = _run(block.tex, _RPR[_MATH][0])
         self._out(f"<w:p>{ppr}{equation}</w:p>")
@@ -598,7 +605,7 @@ class BodyWriter:
         """An inline formula: ``m:oMath`` in the paragraph (its TeX, styled, if it fails)."""
         if not node.tex:
             return
-        equation = _equation(node.tex, False)
+        equation = self._equation(node.tex, False)
         self._out(_run(node.tex, _RPR[_MATH][fmt]) if equation is None else equation)
 
     def _link(self, node: Link, fmt: int) -> None:
