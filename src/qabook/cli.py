@@ -169,7 +169,15 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             keep = section_filter(select, since.date() if since else None, until.date() if until else None)
         if out != "-" and not audit_appendix:
             # sections go from the reader to the writer as they are read (flat memory for big exports)
-            report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer, keep=keep)
+            from qabook.progress import progress_bar
+
+            bar = progress_bar(os.path.basename(name), _console(), quiet)
+            try:
+                report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer,
+                                         keep=keep, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
             result = load(data, name, options, path=path, keep=keep)
             if audit_appendix:

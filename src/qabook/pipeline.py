@@ -97,7 +97,8 @@ class Conversion:
     """
 
     def __init__(self, source: Source, reader: ReaderFormat, streamed: Streamed, options: Options,
-                 keep: SectionFilter | None = None, keep_renditions: bool = False) -> None:
+                 keep: SectionFilter | None = None, keep_renditions: bool = False,
+                 progress: Progress | None = None) -> None:
         self.source = source
         self.reader = reader
         self.head = streamed.head
@@ -116,13 +117,18 @@ class Conversion:
         self._read = 0
         self._removed = 0
         self._done = False
+        self._progress = progress
 
     def sections(self) -> Iterator[Section]:
         """The document's sections in order; iterate once. Raises :class:`InputError` at the end
         when the input held no Q&A (or nothing matched the section filter)."""
         options = self._options
         repairs = options.repairs if options.repairs is not None else self.reader.copied
+        total, done = self._streamed.total_sections, 0
         for chunk in self._streamed.chunks:
+            if self._progress is not None and total:
+                self._progress("writing", done, total)
+                done += len(chunk)
             part = Document(self.head.title, self.head.source, chunk)
             if self._streamed.escapes:
                 part, removed = clean_document(part)
@@ -186,20 +192,27 @@ class Conversion:
         )
 
 
+Progress = Callable[[str, int, int], None]
+"""Told (phase, done, total) as a conversion goes: ``"reading"`` in bytes of the input, then, for a
+reader that reads everything before the first section, ``"writing"`` in sections."""
+
+
 def open_conversion(data: bytes | None = None, name: str = "-", options: Options = Options(), *,
                     path: str | None = None, keep: SectionFilter | None = None,
-                    keep_renditions: bool = False) -> Conversion:
+                    keep_renditions: bool = False, progress: Progress | None = None) -> Conversion:
     """Start converting: choose the reader and read as far as it must before the first section.
 
     Give the input as ``data`` (bytes) or as a file ``path`` (read only as far as its reader
     needs, so big exports can stream); ``name`` is how the input is named in messages. ``keep``
     drops sections it says no to (``--select``); ``keep_renditions`` keeps every section as read,
-    before renditions are resolved (what ``check`` compares). Raises :class:`InputError` for
-    unusable input, here or while the sections are read.
+    before renditions are resolved (what ``check`` compares); ``progress`` is told how far it got.
+    Raises :class:`InputError` for unusable input, here or while the sections are read.
     """
     # the document names its source by file name only: a folder path is nobody's business
     shown = Path(name).name if name not in ("", "-") else "-"
     source = Source(shown, data=data) if path is None else Source(shown, path=path)
+    if progress is not None:
+        source.progress = lambda done, total: progress("reading", done, total)
     if not source.head().strip():
         raise InputError("is empty")
     reader = reader_named(options.reader) if options.reader else pick_reader(source)
@@ -212,7 +225,7 @@ def open_conversion(data: bytes | None = None, name: str = "-", options: Options
     else:
         reading = reader.read(source, options.title)
         streamed = Streamed.whole(reading, _may_hide_characters(source))
-    return Conversion(source, reader, streamed, options, keep, keep_renditions)
+    return Conversion(source, reader, streamed, options, keep, keep_renditions, progress)
 
 
 def load(data: bytes | None = None, name: str = "-", options: Options = Options(),
@@ -228,7 +241,7 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
 
 def convert(data: bytes | None, name: str, output: str, options: Options = Options(), *,
             path: str | None = None, date: dt.date | None = None, writer: WriterFormat | None = None,
-            keep: SectionFilter | None = None) -> tuple[Report, WriterFormat]:
+            keep: SectionFilter | None = None, progress: Progress | None = None) -> tuple[Report, WriterFormat]:
     """Convert an input to ``output`` atomically, streaming where reader and writer allow it.
 
     Returns the report and the writer used. A writer without ``write_stream`` gets the whole
@@ -236,7 +249,7 @@ def convert(data: bytes | None, name: str, output: str, options: Options = Optio
     """
     w = writer or writer_for(output)
     check_folder(output)
-    conversion = open_conversion(data, name, options, path=path, keep=keep)
+    conversion = open_conversion(data, name, options, path=path, keep=keep, progress=progress)
     unconverted: list[str] = []
     sections = conversion.sections()
     if w.write_stream is not None:

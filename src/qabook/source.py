@@ -12,8 +12,9 @@ import codecs
 import io
 import os
 import re
+import typing
 from dataclasses import dataclass, replace
-from typing import BinaryIO, Callable, Iterator, TypeVar, assert_never
+from typing import Any, BinaryIO, Callable, Iterator, TypeVar, assert_never
 
 from qabook.model import (
     Block,
@@ -170,6 +171,45 @@ class _Utf8Lines:
         return tuple(out)
 
 
+class _Watched(io.RawIOBase):
+    """A binary stream that tells a callback how far it has been read (for a progress bar)."""
+
+    def __init__(self, inner: BinaryIO, progress: Callable[[int, int], None]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._progress = progress
+        position = inner.tell()
+        self._size = inner.seek(0, io.SEEK_END)
+        inner.seek(position)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self._progress(self._inner.tell(), self._size)
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._inner.read(-1 if size is None else size)
+        self._progress(self._inner.tell(), self._size)
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 class Source:
     """One input: a file on disk or bytes in memory, read only as far as a reader needs.
 
@@ -178,10 +218,13 @@ class Source:
 
     HEAD = 65536
 
-    def __init__(self, name: str, *, data: bytes | None = None, path: str | None = None) -> None:
+    def __init__(self, name: str, *, data: bytes | None = None, path: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         if (data is None) == (path is None):
             raise ValueError("give either data or path")
         self.name = name
+        self.progress = progress
+        """Called with (position, size) in bytes as a stream from :meth:`open` is read."""
         """The input's file name as documents show it (``-`` for standard input)."""
         self.path = path
         self._data = data
@@ -192,9 +235,13 @@ class Source:
     def open(self) -> BinaryIO:
         """A fresh binary stream over the whole input."""
         if self._data is not None:
-            return io.BytesIO(self._data)
-        assert self.path is not None
-        return open(self.path, "rb")
+            stream: BinaryIO = io.BytesIO(self._data)
+        else:
+            assert self.path is not None
+            stream = open(self.path, "rb")
+        if self.progress is not None:
+            return typing.cast(BinaryIO, _Watched(stream, self.progress))
+        return stream
 
     def head(self) -> bytes:
         """The first bytes (64 KiB), for sniffing."""

@@ -594,7 +594,7 @@ def streamed_from(conversations: Iterator[Conversation], name: str, title: str |
                 section = pickle.load(spool)
                 yield (in_collection(Section(unique, section.items, section.synthesized), n),)
 
-    return Streamed(head, chunks(), skips, warnings)
+    return Streamed(head, chunks(), skips, warnings, total_sections=len(found))
 
 
 def reading_from(conversations: Iterator[Conversation], name: str, title: str | None, fmt: str,

@@ -55,6 +55,8 @@ class Streamed:
     chunks: Iterator[tuple[Section, ...]]
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    total_sections: int | None = None
+    """How many sections the chunks hold, when the reader knows before they come (a progress bar)."""
     escapes: bool = True
     """Whether the input may spell characters no document may hold as escapes (``&#1;``,
     ``\\u0001``) that readers turn into those characters; the pipeline then removes them. A reader
