@@ -205,3 +205,16 @@ def test_the_docx_writer_reports_the_formulas_it_keeps_as_tex() -> None:
     notes = docx.write(Document("T", "s", (Section("S", (item,)),)), io.BytesIO())
     assert len(notes) == 1
     assert notes[0].startswith("Q7: formula kept as TeX (") and notes[0].endswith("\\frac{a}{")
+
+
+def test_an_export_keeps_a_few_skipped_examples_per_kind_and_counts_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qabook.readers import _chat
+
+    src = FIXTURES / "chatgpt" / "conversations.json"
+    full = load(None, src.name, path=str(src)).report
+    monkeypatch.setattr(_chat, "SKIPPED_EXAMPLES", 1)
+    capped = load(None, src.name, path=str(src)).report
+    assert capped.skipped == full.skipped  # the counts stay exact
+    kinds = [s.kind for s in capped.skipped_examples]
+    assert len(kinds) == len(set(kinds)) == len(full.skipped)  # one example of each kind
+    assert len(full.skipped_examples) > len(capped.skipped_examples)

@@ -57,6 +57,7 @@ class Report:
     skipped: tuple[tuple[str, int], ...]
     """(kind, count) in order of first appearance."""
     skipped_examples: tuple[Skipped, ...]
+    """What was skipped, piece by piece (for an export at most a thousand of each kind)."""
     warnings: tuple[str, ...]
     output: str = ""
     writer: str = ""
@@ -169,7 +170,7 @@ class Conversion:
         if not self._done:
             raise RuntimeError("the report is ready when every section has been read")
         streamed = self._streamed
-        kinds = Counter(s.kind for s in streamed.skipped)
+        kinds = Counter(s.kind for s in streamed.skipped) + Counter(streamed.more_skipped)
         order = list(dict.fromkeys(s.kind for s in streamed.skipped))
         renditions = self._renditions.report()
         warnings = tuple(streamed.warnings)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+from collections import Counter
 import pickle
 import re
 import tempfile
@@ -46,6 +47,8 @@ from qabook.source import Source
 if TYPE_CHECKING:
     from qabook.readers.base import Reading, Streamed
 
+SKIPPED_EXAMPLES = 1000
+"""Skipped pieces of one kind kept as examples; the rest are only counted."""
 MAX_DEPTH = 256
 """Deepest JSON nesting accepted inside one record (real exports stay below 30)."""
 MAX_UNPACKED = 16 * 1024**3
@@ -560,6 +563,8 @@ def streamed_from(conversations: Iterator[Conversation], name: str, title: str |
     try:
         found: list[tuple[dt.datetime | None, int, str, int]] = []
         skips: list[Skipped] = []
+        kept: Counter[str] = Counter()
+        more: dict[str, int] = {}
         warnings: list[str] = []
         count = 0
         only_title = ""
@@ -567,7 +572,12 @@ def streamed_from(conversations: Iterator[Conversation], name: str, title: str |
             count += 1
             only_title = conv.title
             section, s, w = conversation_section(conv, name)
-            skips.extend(s)
+            for skip in s:
+                if kept[skip.kind] < SKIPPED_EXAMPLES:
+                    kept[skip.kind] += 1
+                    skips.append(skip)
+                else:
+                    more[skip.kind] = more.get(skip.kind, 0) + 1
             warnings.extend(w)
             if section is not None:
                 found.append((conv.created, count, section.title, spool.tell()))
@@ -594,7 +604,7 @@ def streamed_from(conversations: Iterator[Conversation], name: str, title: str |
                 section = pickle.load(spool)
                 yield (in_collection(Section(unique, section.items, section.synthesized), n),)
 
-    return Streamed(head, chunks(), skips, warnings, total_sections=len(found))
+    return Streamed(head, chunks(), skips, warnings, more_skipped=more, total_sections=len(found))
 
 
 def reading_from(conversations: Iterator[Conversation], name: str, title: str | None, fmt: str,

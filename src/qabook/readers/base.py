@@ -55,6 +55,9 @@ class Streamed:
     chunks: Iterator[tuple[Section, ...]]
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    more_skipped: dict[str, int] = field(default_factory=dict)
+    """Skipped pieces counted by kind but not kept in ``skipped`` (a big export skips hundreds of
+    thousands; a few of each kind are examples enough)."""
     total_sections: int | None = None
     """How many sections the chunks hold, when the reader knows before they come (a progress bar)."""
     escapes: bool = True
@@ -69,4 +72,4 @@ class Streamed:
 
         head = replace(reading.document, sections=())
         return cls(head, iter((reading.document.sections,)), list(reading.skipped), list(reading.warnings),
-                   escapes)
+                   escapes=escapes)
