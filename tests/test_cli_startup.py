@@ -38,3 +38,21 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for name in [*COMMAND_MODULES, "convert", "demo"]:
         assert f"  {name} " in result.output, name
+
+
+def test_choosing_the_reader_of_a_transcript_does_not_load_markdown_it(corpus) -> None:  # type: ignore[no-untyped-def]
+    # the Markdown sniff needs no parse when speaker lines make the text a transcript's
+    path = corpus / "000_8484edd62e7d6ec6.txt"
+    loaded = _modules_after(
+        "from qabook.source import Source\nfrom qabook.formats import pick_reader\n"
+        f"assert pick_reader(Source('t.txt', path={str(path)!r})).name == 'transcript'")
+    assert "markdown_it" not in loaded
+
+
+def test_converting_qabook_markdown_or_a_transcript_does_not_load_rich_when_quiet(tmp_path, corpus) -> None:  # type: ignore[no-untyped-def]
+    src = corpus / "000_8484edd62e7d6ec6.txt"
+    loaded = _modules_after(
+        "import sys\nfrom qabook.cli import main\n"
+        f"sys.argv = ['qabook', 'convert', {str(src)!r}, '-o', {str(tmp_path / 'o.docx')!r}, '-q']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code\n")
+    assert "rich" not in loaded and "markdown_it" not in loaded

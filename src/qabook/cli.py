@@ -171,7 +171,7 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
             # sections go from the reader to the writer as they are read (flat memory for big exports)
             from qabook.progress import progress_bar
 
-            bar = progress_bar(os.path.basename(name), _console(), quiet)
+            bar = None if quiet else progress_bar(os.path.basename(name), _console(), quiet)
             try:
                 report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer,
                                          keep=keep, progress=bar)

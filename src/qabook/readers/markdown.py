@@ -37,9 +37,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Sequence
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from qabook.model import (
     Block,
@@ -66,6 +64,9 @@ from qabook.readers.base import InputError, Reading, Skipped, Streamed
 from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse, parse_blocks, parse_inlines
 from qabook.source import Source
 from qabook.writers.markdown import SIGNATURE
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 NAME = "markdown"
 
@@ -896,10 +897,21 @@ def sniff(text: str) -> int:
         head = head[:head.rindex("\n")]  # whole lines only
     if not head.strip():
         return 0
+    speakers: int | None = None
+    if not _HEADING_LIKE.search(head):
+        # Only question headings score 70 or more; below that, text with speaker lines is a
+        # transcript's (which scores 40 and more on them): no need to parse it as Markdown.
+        speakers = _speaker_lines(head)
+        if speakers >= 2:
+            return 35
     _, _, score = _choose(_units(parse(head)))
-    if 35 < score < 70 and _speaker_lines(head) >= 2:
+    if 35 < score < 70 and (speakers if speakers is not None else _speaker_lines(head)) >= 2:
         return 35
     return score
+
+
+_HEADING_LIKE = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)", re.MULTILINE)
+"""A line that may make a heading: ATX (``## …``) or a setext underline (``===``, ``---``)."""
 
 
 _QABOOK_HEADING = re.compile(r"^(#{1,3})(?:[ \t]+(.*))?$")
