@@ -61,3 +61,17 @@ def test_a_file_is_read_in_chunks(tmp_path) -> None:  # type: ignore[no-untyped-
     assert next(lines) == "line"
     assert src.decoded is None  # nothing was decoded whole
     assert sum(1 for _ in lines) == 3 * source_module.CHUNK // 5 + 7  # the rest, and the final ""
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 64])
+def test_lines_watch_for_a_string_across_chunk_boundaries(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source_module, "CHUNK", chunk)
+    src = Source("x", data=b"abc\ndef &#1; ghi\n")
+    lines = src.lines(watch="&#")
+    assert next(lines) == "abc"
+    assert not src.watched or chunk == 64  # a big chunk has read ahead
+    rest = list(lines)
+    assert rest == ["def &#1; ghi", ""] and src.watched
+    clean = Source("y", data=b"a & b #\n")
+    list(clean.lines(watch="&#"))
+    assert not clean.watched

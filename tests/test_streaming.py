@@ -218,3 +218,19 @@ def test_an_export_keeps_a_few_skipped_examples_per_kind_and_counts_all(monkeypa
     kinds = [s.kind for s in capped.skipped_examples]
     assert len(kinds) == len(set(kinds)) == len(full.skipped)  # one example of each kind
     assert len(full.skipped_examples) > len(capped.skipped_examples)
+
+
+def test_streamed_qabook_markdown_still_removes_escaped_control_characters(tmp_path: Path) -> None:
+    from qabook.writers.markdown import render
+
+    doc = Document("T", "t.md", (_section(1, 2), _section(2, 2)))
+    text = render(doc).replace("answer answer", "answer &#1;answer", 1)
+    text = text[: text.rindex("## Part 2")] + text[text.rindex("## Part 2"):].replace("answer", "x&#x2;y", 1)
+    path = tmp_path / "t.md"
+    path.write_text(text, encoding="utf-8")
+    report, _ = convert(None, path.name, str(tmp_path / "t.docx"), path=str(path))
+    assert any(w.startswith("2 control character(s) written as escapes") for w in report.warnings)
+    import zipfile
+
+    body = zipfile.ZipFile(tmp_path / "t.docx").read("word/document.xml")
+    assert b"\x01" not in body and b"\x02" not in body and b"xy" in body

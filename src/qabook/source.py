@@ -125,6 +125,9 @@ class _Utf8Lines:
         self.start = ""
         """The first 4,096 characters, where NULs tell a binary file."""
         self.binary = False
+        self.watch = ""
+        self.found = False
+        """Whether the text decoded so far holds :attr:`watch`."""
 
     def feed(self, data: bytes, final: bool) -> list[str]:
         data = self.buffer + data
@@ -149,6 +152,8 @@ class _Utf8Lines:
             if held:
                 text = text[:-1]
             text = text.replace("\r\n", "\n").replace("\r", "\n") + held
+        if self.watch and not self.found and self.watch in text:
+            self.found = True
         lines = text.split("\n")
         self.rest = "" if final else lines.pop()
         if final and self.rest:
@@ -231,6 +236,8 @@ class Source:
         self._head: bytes | None = None
         self._text: SourceText | None = None
         self._streamed: tuple[str, tuple[str, ...]] | None = None
+        self.watched = False
+        """Whether the text :meth:`lines` has read holds its ``watch`` string."""
 
     def open(self) -> BinaryIO:
         """A fresh binary stream over the whole input."""
@@ -294,14 +301,20 @@ class Source:
             return self._text.warnings
         return self._streamed[1] if self._streamed else ()
 
-    def lines(self) -> Iterator[str]:
+    def lines(self, watch: str = "") -> Iterator[str]:
         """The input decoded as :meth:`text` decodes it, one line at a time (without newlines),
         read in chunks so a big file never sits in memory whole: the lines are those of
         ``text().text.split("\n")``, and :attr:`encoding` and :attr:`warnings` are the same once
-        the last line has been read. UTF-16 and UTF-32 input is decoded whole."""
+        the last line has been read. UTF-16 and UTF-32 input is decoded whole.
+
+        With ``watch``, :attr:`watched` turns True once the text read so far holds that string
+        (in a chunk already decoded, so possibly a little ahead of the lines handed out)."""
         head = self.head()
+        self.watched = False
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            yield from self.text().text.split("\n")
+            text = self.text().text
+            self.watched = bool(watch) and watch in text
+            yield from text.split("\n")
             return
         if self._data is not None:
             total = len(self._data)
@@ -312,9 +325,14 @@ class Source:
         with self.open() as fh:
             if head.startswith(codecs.BOM_UTF8):
                 fh.read(len(codecs.BOM_UTF8))
+            decoder.watch = watch
             while chunk := fh.read(CHUNK):
-                yield from decoder.feed(chunk, final=False)
-            yield from decoder.feed(b"", final=True)
+                lines = decoder.feed(chunk, final=False)
+                self.watched = decoder.found
+                yield from lines
+            lines = decoder.feed(b"", final=True)
+            self.watched = decoder.found
+            yield from lines
         self._streamed = (decoder.encoding, decoder.warnings())
 
 

@@ -932,6 +932,11 @@ def _heading_text(text: str) -> str:
     return text
 
 
+_MARKS = ("#", "`", "~")
+"""First characters of the lines the fast path looks at (headings and fences); an empty line's
+first character is "" and is not among them."""
+
+
 def _own_layout_builder(title: str | None) -> Builder:
     b = Builder(title)
     b.drop_rules = False  # what qabook wrote is read as it is: rules, labels and stand-ins are answers
@@ -961,6 +966,12 @@ def _own_layout_sections(lines: Iterator[str], b: Builder) -> Iterator[tuple[Sec
         chunk.clear()
 
     for no, line in enumerate(lines, start=1):
+        if line[:1] not in _MARKS:  # most lines: neither a fence nor a heading
+            if b.item is not None:
+                chunk.append(line)
+                if line and not line.isspace():
+                    chunk_end = no
+            continue
         m = _FENCE.match(line)
         if fence is not None:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
@@ -1001,24 +1012,19 @@ def stream(source: Source, title: str | None) -> Streamed:
     if not source.head_text().startswith(SIGNATURE):
         return Streamed.whole(read(source.text().text, source.name, title), _escapes(source.text().text))
     b = _own_layout_builder(title)
-    lines = source.lines()
-    escapes: list[bool] = []
-
-    def watched() -> Iterator[str]:
-        for line in lines:
-            if not escapes and "&#" in line:
-                escapes.append(True)
-                streamed.escapes = True
-            yield line
-
-    sections = _own_layout_sections(watched(), b)
+    sections = _own_layout_sections(source.lines(watch="&#"), b)
     first = next(sections, None)  # the title comes before the first section
-    streamed = Streamed(b.head(source.name), iter(()), escapes=bool(escapes))
+    streamed = Streamed(b.head(source.name), iter(()), escapes=source.watched)
 
     def chunks() -> Iterator[tuple[Section, ...]]:
+        # a chunk goes out when the next section's heading has been read, so the text it came
+        # from has been searched for escapes (&#1;) that make control characters
         if first is not None:
+            streamed.escapes = source.watched
             yield first
-        yield from sections
+        for chunk in sections:
+            streamed.escapes = source.watched
+            yield chunk
         reading = b.reading(source.name, "headings", allow_empty=True)
         streamed.skipped.extend(reading.skipped)
         streamed.warnings.extend(reading.warnings)
