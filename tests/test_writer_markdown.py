@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qabook.model import (
-    BulletList, Document, Item, ListItem, Paragraph, Section, Text,
+    BulletList, Document, Item, ListItem, OrderedList, Paragraph, Rule, Section, Text,
 )
 from qabook.pipeline import load
 from qabook.readers import markdown as markdown_reader
@@ -58,6 +58,16 @@ def test_neighbouring_lists_stay_apart() -> None:
     a = BulletList((ListItem((Paragraph((Text("a"),)),)),))
     b = BulletList((ListItem((Paragraph((Text("b"),)),)),))
     doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (a, b)),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
+@pytest.mark.parametrize("lst", [BulletList, OrderedList])
+def test_a_list_item_that_starts_with_a_rule_stays_an_item(lst: type) -> None:
+    """``- ---`` is one rule, not a list item holding a rule."""
+    items = (ListItem((Rule(), Paragraph((Text("after"),)))), ListItem((Paragraph((Text("b"),)),)))
+    answer = lst(items) if lst is BulletList else lst(items, 1)
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (answer,)),)),))
     back = markdown_reader.read(render(doc), "x.md").document
     assert _items(back) == _items(doc)
 

@@ -118,6 +118,8 @@ def _list(items: tuple[ListItem, ...], marker: typing.Callable[[int], str]) -> s
     for n, li in enumerate(items):
         m = marker(n)
         body = blocks(li.blocks) if li.blocks else ""
+        if m == "- " and isinstance(li.blocks[0] if li.blocks else None, Rule):
+            body = "***" + body[3:]  # '- ---' is one rule, not an item holding a rule
         out.append(_indent(body, m, " " * len(m)) if body else m.rstrip())
     return ("\n" if tight else "\n\n").join(out)
 
