@@ -184,6 +184,34 @@ def test_qabooks_own_docx_reads_back_into_the_same_items() -> None:
     assert _plain_code(back) == _plain_code(RICH)
 
 
+def test_qabooks_own_docx_is_read_as_written_whatever_its_words_look_like() -> None:
+    """Stand-ins and labels are answers, every Heading 2 is a question (numbered or not, asking or
+    not), and a list of two in the only answer does not make the list the questions."""
+    doc = Document("T", "s.md", (Section("S", (
+        Item(1, (Text("What is left?"),), (p("TBD"),)),
+        Item(2, (Text("And this?"),), (p("Answer: yes."),)),
+        Item(3, (Text("Underscore?"),), (p("_"),)),
+        Item(4, (Text("Rule?"),), (Rule(),)),
+    )), Section("T", (
+        Item(None, (Text("plain words"),), (OrderedList((li("first"), li("second")), 5),)),
+    ))))
+    back = _read(_docx(doc))
+    assert _plain_code(back.document) == _plain_code(doc)
+    assert [s.title for s in back.document.sections] == ["S", "T"]
+
+
+def test_a_docx_from_another_program_still_reads_stand_ins_as_no_answer() -> None:
+    doc = Document("T", "s.md", (Section("S", (
+        Item(1, (Text("What is left?"),), (p("TBD"),)), Item(2, (Text("And this?"),), (p("It is."),)),
+    )),))
+    data = _docx(doc)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    members["docProps/app.xml"] = members["docProps/app.xml"].replace(b">qabook<", b">Microsoft Office Word<")
+    back = _read(_zip(members)).document
+    assert [(it.number, it.status) for it in back.items()] == [(1, "unanswered"), (2, "answered")]
+
+
 def test_formulas_read_back_from_office_math() -> None:
     doc = Document("M", "m.md", (Section("S", (
         Item(1, (Text("Area?"),), (p("It is ", Math("x^2"), " here."), MathBlock("\\frac{a}{b}"))),

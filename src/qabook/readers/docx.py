@@ -90,6 +90,7 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 PR = "http://schemas.openxmlformats.org/package/2006/relationships"
 DC = "http://purl.org/dc/elements/1.1/"
+EP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 
 
 def _w(tag: str) -> str:
@@ -855,8 +856,10 @@ def _count_headings(recs: Sequence[_Rec]) -> tuple[int, int]:
 
 
 def _headings_questions(recs: Sequence[_Rec]) -> Callable[[int], _Found | None]:
-    level, _, _ = _question_level(recs)
+    return _heading_questions_at(recs, _question_level(recs)[0])
 
+
+def _heading_questions_at(recs: Sequence[_Rec], level: int) -> Callable[[int], _Found | None]:
     def question(i: int) -> _Found | None:
         r = recs[i]
         if r.heading != level or not r.inlines:
@@ -1071,6 +1074,21 @@ LAYOUTS: tuple[_Layout, ...] = (
 """Most specific first: on equal counts the earlier layout reads the file."""
 
 
+def _count_own(recs: Sequence[_Rec]) -> tuple[int, int]:
+    return sum(1 for r in recs if r.heading == _OWN_LEVEL and not r.skip), 100
+
+
+def _read_own(recs: Sequence[_Rec], b: Builder) -> None:
+    _walk(recs, b, _heading_questions_at(recs, _OWN_LEVEL), _OWN_LEVEL)
+
+
+_OWN_LEVEL = 2
+OWN = _Layout("headings", _count_own, _read_own)
+"""qabook's own DOCX (its ``Application`` property is "qabook"): every Heading 2 is a question and
+Heading 1 a section, whatever their words look like (the writer lays out nothing else), and answers
+are read as they are: a stand-in ("TBD") or a label is an answer, a rule stays."""
+
+
 def _choose(recs: Sequence[_Rec]) -> tuple[_Layout, int]:
     best: tuple[_Layout, int, int] | None = None
     for layout in LAYOUTS:
@@ -1106,17 +1124,20 @@ def read(source: Source, title: str | None = None) -> Reading:
         styles = _Styles(package.xml(_related(package, rels, "styles") or "word/styles.xml"))
         numbering = _Numbering(package.xml(_related(package, rels, "numbering") or "word/numbering.xml"))
         core_title = _core_title(package)
+        own = _application(package) == "qabook"
     body = document.find(_w("body"))
     if document.tag != _w("document") or body is None:
         raise InputError("is not a usable Word file: word/document.xml has no document body")
     reader = _Reader(styles, numbering, {k: v for k, v in rels.items() if not v.startswith("part:")})
     reader.body(body)
-    layout, count = _choose(reader.records)
+    layout, count = (OWN, _count_own(reader.records)[0]) if own else _choose(reader.records)
     if not count:
         raise InputError("found no questions in this Word file (no question headings, numbered questions, "
                          "Q:/Answer: paragraphs, bold questions or question/answer tables)")
     doc_title = title or reader.title or core_title or _stem(source.name)
     builder = Builder(doc_title, NAME, short_labels=True, h1_title=False)
+    if own:
+        builder.labels = builder.stand_ins = builder.drop_rules = False
     layout.read(reader.records, builder)
     return builder.reading(source.name, layout.name)
 
@@ -1144,6 +1165,16 @@ def _related(package: _Package, rels: dict[str, str], kind: str) -> str | None:
             name = target[5:].split("|")[0]
             return name if name in package.names else None
     return None
+
+
+def _application(package: _Package) -> str:
+    """The program that wrote the file (``docProps/app.xml``), "" when it does not say."""
+    try:
+        root = package.xml("docProps/app.xml")
+    except InputError:  # damaged properties do not make the document unreadable
+        return ""
+    el = root.find(f"{{{EP}}}Application") if root is not None else None
+    return (el.text or "").strip() if el is not None else ""
 
 
 def _core_title(package: _Package) -> str | None:
