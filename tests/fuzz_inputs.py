@@ -16,7 +16,9 @@ an input stays small and runs in milliseconds. Mutations work at the level the r
   XML with a DTD and entities, damaged bytes).
 
 :func:`run_one` drives one input through :func:`qabook.pipeline.load` and, when it loads, through
-every writer; it returns the exception that is not qabook's own ``InputError``, if any.
+every writer, then converts it from a file as ``qabook convert`` does (the streaming path), which
+must agree: refuse what load refused (leaving no file behind), else write the same DOCX bytes. It
+returns the exception that is not qabook's own ``InputError`` (or a broken promise), if any.
 """
 
 from __future__ import annotations
@@ -333,7 +335,7 @@ def lie_about_sizes(data: bytes, size: int) -> bytes:
     return bytes(buf)
 
 
-def docx_members(data: bytes) -> list[tuple[str, bytes]]:
+def zip_members(data: bytes) -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return [(i.filename, zf.read(i)) for i in zf.infolist()]
 
@@ -348,7 +350,7 @@ XML_ATTACKS: tuple[bytes, ...] = (
 
 def mutate_docx(data: bytes, ops: Sequence[Op]) -> bytes:
     """A DOCX with its document part (or another part) mutated, or its package damaged."""
-    members = docx_members(data)
+    members = zip_members(data)
     compress = True
     for kind, pos, arg in ops:
         k = kind % 6
@@ -420,7 +422,12 @@ def make_input(seed_index: int, pos: int, size: int, ops: Sequence[Op], style: i
     if seed.kind == "docx":
         return seed.name, mutate_docx(seed.data, ops)
     if seed.kind == "zip":
-        return seed.name, mutate_bytes(seed.data, ops, other)
+        if style & 1:  # damage the archive itself
+            return seed.name, mutate_bytes(seed.data, ops, other)
+        # a sound archive whose members are damaged, renamed now and then
+        members = [(n if not style & 2 else ZIP_MEMBER_NAMES[(style >> 2) % len(ZIP_MEMBER_NAMES)],
+                    mutate_bytes(b, ops, other)) for n, b in zip_members(seed.data)]
+        return seed.name, make_zip(members, compress=bool(style & 4))
     data = _window_lines(seed.data, pos, 256 + size % 16_000)
     data = mutate_bytes(data, ops, other)
     if style & 3 == 3:  # re-encoded as UTF-16 with a byte-order mark
@@ -432,26 +439,51 @@ def random_ops(rng: random.Random, n: int) -> list[Op]:
     return [(rng.randrange(256), rng.randrange(65536), rng.randrange(1 << 20)) for _ in range(n)]
 
 
-def random_input(rng: random.Random, use_corpus: bool = True) -> tuple[str, bytes]:
+def random_input(rng: random.Random, use_corpus: bool = True) -> tuple[str, str, bytes]:
+    """One input drawn from ``rng``: the kind of its seed, its file name and its bytes."""
     n_ops = rng.choice((0, 1, 1, 2, 2, 3, 4, 6, 10, 20))
-    return make_input(rng.randrange(1 << 16), rng.randrange(65536), rng.randrange(1 << 16),
-                      random_ops(rng, n_ops), rng.randrange(256), use_corpus)
+    seed_index = rng.randrange(1 << 16)
+    kind = seeds(use_corpus)[seed_index % len(seeds(use_corpus))].kind
+    name, data = make_input(seed_index, rng.randrange(65536), rng.randrange(1 << 16), random_ops(rng, n_ops),
+                            rng.randrange(256), use_corpus)
+    return kind, name, data
 
 
 # --------------------------------------------------------------------------- running one input
 
 
-def _has_math(item: Any) -> bool:
-    from qabook.model import to_json_obj
-
-    text = json.dumps(to_json_obj(_doc_of(item)))
-    return '"type": "Math"' in text or '"type": "MathBlock"' in text
+class Failure(AssertionError):
+    """qabook broke one of its promises on this input (not an exception of its own)."""
 
 
-def _doc_of(item: Any) -> Any:
-    from qabook.model import Document, Section
+class Lost(Failure):
+    """qabook's own output does not hold every word of what it read."""
 
-    return Document("", "", (Section("", (item,)),))
+
+def _secret() -> bytes:
+    """A line of a local file an external entity could point at (``file:///etc/passwd``)."""
+    try:
+        return Path("/etc/passwd").read_bytes().split(b"\n", 1)[0]
+    except OSError:
+        return b""
+
+
+SECRET = _secret()
+
+
+def _has_math(node: Any) -> bool:
+    """Whether a model node holds a formula anywhere inside it."""
+    import dataclasses
+
+    from qabook.model import Math, MathBlock
+
+    if isinstance(node, (Math, MathBlock)):
+        return True
+    if isinstance(node, tuple):
+        return any(_has_math(n) for n in node)
+    if dataclasses.is_dataclass(node):
+        return any(_has_math(getattr(node, f.name)) for f in dataclasses.fields(node))
+    return False
 
 
 def _lost_items(doc: Any, outputs: dict[str, bytes]) -> str:
@@ -481,37 +513,81 @@ def _lost_items(doc: Any, outputs: dict[str, bytes]) -> str:
     return ""
 
 
-class Lost(AssertionError):
-    """qabook's own output does not hold every word of what it read."""
+def _one_line(exc: BaseException) -> str:
+    """What is wrong with an ``InputError``'s message ("" when it is one line of text)."""
+    text = str(exc)
+    return "" if text and "\n" not in text and "\r" not in text else f"InputError message is not one line: {text!r}"
 
 
-def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False) -> BaseException | None:
-    """Load the input and write every format; the exception that is not ``InputError``, if any.
+def _as_the_command_line_does(name: str, data: bytes, docx: bytes | None, options: Any, workdir: Path | None) -> str:
+    """Convert the input from a file to DOCX as ``qabook convert`` does (the streaming path); what
+    is wrong ("" for nothing). ``docx`` is the DOCX written from what :func:`load` read, or None when
+    it refused the input: then this must refuse it too and leave nothing but the input behind;
+    else it must write the same bytes. The input file is never changed."""
+    import tempfile
 
-    With ``audit``, also review it (``qabook check``) and read the DOCX back (``qabook verify``):
-    every item must be there word for word, else :class:`Lost`.
-    """
-    from qabook.formats import WRITERS
-    from qabook.pipeline import load
+    from qabook.pipeline import convert
     from qabook.readers.base import InputError
 
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        src = Path(tmp) / "input"
+        src.write_bytes(data)
+        out = Path(tmp) / "out.docx"
+        try:
+            convert(None, name, str(out), options, path=str(src))
+        except InputError as exc:
+            if docx is not None:
+                return f"load read it but convert refused it: {exc}"
+            if _one_line(exc):
+                return _one_line(exc)
+            if sorted(p.name for p in Path(tmp).iterdir()) != ["input"]:
+                return f"a refused input left files behind: {sorted(p.name for p in Path(tmp).iterdir())}"
+        else:
+            if docx is None:
+                return "load refused it but convert read it"
+            if out.read_bytes() != docx:
+                return "convert wrote another DOCX than the one written from what load read"
+        if src.read_bytes() != data:
+            return "the input file was changed"
+    return ""
+
+
+def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False, reader: str | None = None,
+            workdir: Path | None = None) -> BaseException | None:
+    """Load the input and write every format; the exception that is not ``InputError``, if any.
+
+    ``InputError`` must be one line. With ``writers``, whatever loads is written in every format (no
+    output may hold a line of ``/etc/passwd``: an external entity resolved), and the input is also
+    converted from a file as ``qabook convert`` does it (:func:`_as_the_command_line_does`). With
+    ``audit``, also review it (``qabook check``) and read the DOCX, Markdown and JSON back (``qabook
+    verify``): every item must be there word for word, else :class:`Lost`. ``reader`` forces a reader
+    (``--from``).
+    """
+    from qabook.formats import WRITERS
+    from qabook.pipeline import Options, load
+    from qabook.readers.base import InputError
+
+    options = Options(reader=reader) if reader else Options()
     try:
-        result = load(data, name)
-    except InputError as exc:
-        text = str(exc)
-        if not text or "\n" in text:
-            return AssertionError(f"InputError message is not one line: {text!r}")
-        return None
-    except Exception as exc:  # noqa: BLE001 - that is what the fuzzing looks for
-        return exc
-    if not writers:
-        return None
-    try:
+        try:
+            result = load(data, name, options)
+        except InputError as exc:
+            problem = _one_line(exc) or (
+                _as_the_command_line_does(name, data, None, options, workdir) if writers else "")
+            return Failure(problem) if problem else None
+        if not writers:
+            return None
         outputs = {}
         for w in WRITERS:
             buf = io.BytesIO()
             w.write(result.document, buf, None)
             outputs[w.name] = buf.getvalue()
+        leaked = [fmt for fmt, out in outputs.items() if SECRET and SECRET in out]
+        if leaked:
+            return Failure(f"{', '.join(leaked)} output holds a line of /etc/passwd")
+        problem = _as_the_command_line_does(name, data, outputs["docx"], options, workdir)
+        if problem:
+            return Failure(problem)
         if audit:
             from qabook.audit.check import review
 
@@ -519,6 +595,6 @@ def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False) -
             lost = _lost_items(result.document, outputs)
             if lost:
                 return Lost(lost)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - that is what the fuzzing looks for
         return exc
     return None

@@ -1,17 +1,22 @@
-"""The long fuzz run: drive qabook's readers (and writers) with many generated inputs, in process.
+"""The long fuzz run: drive qabook's readers and writers with many generated inputs, in process.
 
     .venv/bin/python bench/fuzz/run.py --inputs 100000            # all cores, the shared corpus
     .venv/bin/python bench/fuzz/run.py --inputs 2000 --seed 7 --no-corpus
+    .venv/bin/python bench/fuzz/run.py --input 4711               # input 4711 of seed 0 again, with its traceback
     .venv/bin/python bench/fuzz/run.py --replay bench/fuzz/crashes/<id>.bin
 
 Inputs come from :mod:`tests.fuzz_inputs` (windows of the shared corpus and the fixtures, mutated
-as bytes, as JSON trees, as ZIP and DOCX packages). Each input is loaded with
-:func:`qabook.pipeline.load`; what loads is written in every output format. Anything raised but
-qabook's own ``InputError`` is a failure, and so is an input that takes longer than ``--timeout``
-seconds: its bytes are saved to ``bench/fuzz/crashes/`` (gitignored) with the traceback beside them,
-and the run ends with counts by outcome and by seed kind. Exit code 1 when anything failed.
+as bytes, as JSON trees, as ZIP and DOCX packages), and each goes through
+:func:`tests.fuzz_inputs.run_one`: loaded with :func:`qabook.pipeline.load`, written in every
+output format, and converted from a file as ``qabook convert`` does, which must agree. Anything
+raised but qabook's own ``InputError``, a broken promise (a message on two lines, a file left
+behind, another DOCX from the command-line path), and an input that takes longer than
+``--timeout`` seconds are failures: the input's bytes are saved to ``bench/fuzz/crashes/``
+(gitignored) with the traceback beside them, and the run ends with counts by outcome and by
+kind of seed. Exit code 1 when anything failed.
 
-The run is reproducible: worker ``w`` of ``--seed S`` draws input ``i`` from ``Random((S, w, i))``.
+The run is reproducible: input ``i`` of ``--seed S`` is drawn from ``random.Random(f"S/i")``,
+whatever the number of workers or the chunk size.
 """
 
 from __future__ import annotations
@@ -21,32 +26,45 @@ import collections
 import hashlib
 import multiprocessing as mp
 import os
+import random
 import resource
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
+
+from tests import fuzz_inputs  # noqa: E402 - after the path is set
 
 CRASHES = Path(__file__).resolve().parent / "crashes"
+MEMORY = 6 * 1024**3
+"""Address space one worker may take: a runaway input fails, the machine does not."""
 
 
-class Timeout(Exception):
-    pass
+class Timeout(BaseException):
+    """An input ran longer than ``--timeout`` (a BaseException, so no ``except Exception`` in
+    qabook can swallow it)."""
 
 
-def _alarm(signum, frame):  # type: ignore[no-untyped-def]
+def _alarm(signum: int, frame: object) -> None:
     raise Timeout("input took too long")
 
 
-def _save(name: str, data: bytes, exc: BaseException, tb: str) -> str:
+def _draw(seed: int, i: int, use_corpus: bool) -> tuple[str, str, bytes]:
+    return fuzz_inputs.random_input(random.Random(f"{seed}/{i}"), use_corpus)
+
+
+def _save(name: str, data: bytes, exc: BaseException) -> str:
     CRASHES.mkdir(exist_ok=True)
     key = hashlib.sha256(data).hexdigest()[:16]
     (CRASHES / f"{key}.bin").write_bytes(data)
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     (CRASHES / f"{key}.txt").write_text(f"input name: {name}\n{type(exc).__name__}: {exc}\n\n{tb}", encoding="utf-8")
     return key
 
@@ -56,76 +74,65 @@ def _signature(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in tb if "/qabook/" in f.filename] or tb
     where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno} {ours[-1].name}" if ours else "?"
+    if isinstance(exc, fuzz_inputs.Failure):
+        return f"{type(exc).__name__}: {str(exc)[:80]}"
     return f"{type(exc).__name__} at {where}"
 
 
-def worker(args: tuple[int, int, int, int, bool, bool, bool, float]) -> dict[str, object]:
-    index, start, stop, seed, use_corpus, writers, audit, timeout = args
-    import random
-    import warnings
+def _run_guarded(name: str, data: bytes, writers: bool, audit: bool, timeout: float,
+                 workdir: Path) -> BaseException | None:
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return fuzz_inputs.run_one(name, data, writers=writers, audit=audit, workdir=workdir)
+    except Timeout as exc:
+        return exc
+    except RecursionError as exc:  # raised outside run_one's guard (should not happen)
+        return exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
-    from tests import fuzz_inputs
 
+def worker(args: tuple[int, int, int, bool, bool, bool, float]) -> dict[str, object]:
+    start, stop, seed, use_corpus, writers, audit, timeout = args
     warnings.simplefilter("ignore")  # zipfile warns about the duplicate member names it is given
-
-    # a runaway input must not take the machine down with it
-    limit = 6 * 1024**3
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     signal.signal(signal.SIGALRM, _alarm)
-    fuzz_inputs.seeds(use_corpus)  # build the seeds before timing anything
+    workdir = Path(tempfile.mkdtemp(prefix="qabook-fuzz-"))
     counts: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[str] = collections.Counter()
     failures: dict[str, list[str]] = {}
     slowest = (0.0, "")
-    for i in range(start, stop):
-        rng = random.Random(f"{seed}/{index}/{i}")
-        try:
-            name, data = fuzz_inputs.random_input(rng, use_corpus)
-        except Exception as exc:  # noqa: BLE001 - a generator bug; count it and go on
-            counts["generator error"] += 1
-            failures.setdefault(f"generator: {_signature(exc)}", []).append(f"{seed}/{index}/{i}")
-            continue
-        kind = "zip" if data.startswith(b"PK") else "json" if data.lstrip(b"\xef\xbb\xbf \n")[:1] in (b"{", b"[") \
-            else "text"
-        kinds[kind] += 1
-        t0 = time.perf_counter()
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            exc = fuzz_inputs.run_one(name, data, writers=writers, audit=audit)
-        except Timeout as t:
-            exc = t
-        except RecursionError as r:  # raised outside run_one's guard (should not happen)
-            exc = r
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        took = time.perf_counter() - t0
-        if took > slowest[0]:
-            slowest = (took, f"{name} ({len(data)} bytes, input {index}/{i})")
-        if exc is None:
-            counts["ok or InputError"] += 1
-            continue
-        counts["failed"] += 1
-        sig = _signature(exc)
-        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        key = _save(name, data, exc, tb)
-        failures.setdefault(sig, []).append(key)
+    try:
+        for i in range(start, stop):
+            try:
+                kind, name, data = _draw(seed, i, use_corpus)
+            except Exception as exc:  # noqa: BLE001 - a generator bug; count it and go on
+                counts["generator error"] += 1
+                failures.setdefault(f"generator: {_signature(exc)}", []).append(f"input {i}")
+                continue
+            kinds[kind] += 1
+            t0 = time.perf_counter()
+            exc = _run_guarded(name, data, writers, audit, timeout, workdir)
+            took = time.perf_counter() - t0
+            if took > slowest[0]:
+                slowest = (took, f"input {i}: {kind} seed {name}, {len(data)} bytes")
+            if exc is None:
+                counts["ok or InputError"] += 1
+                continue
+            counts["failed"] += 1
+            failures.setdefault(_signature(exc), []).append(f"input {i}, {CRASHES / _save(name, data, exc)}.bin")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return {"counts": counts, "kinds": kinds, "failures": failures, "slowest": slowest}
 
 
-def replay(paths: list[str]) -> int:
-    from tests import fuzz_inputs
-
-    bad = 0
-    for p in paths:
-        data = Path(p).read_bytes()
-        exc = fuzz_inputs.run_one(Path(p).name, data)
-        if exc is None:
-            print(f"{p}: ok")
-        else:
-            bad += 1
-            print(f"{p}: {type(exc).__name__}: {exc}")
-            traceback.print_exception(type(exc), exc, exc.__traceback__)
-    return 1 if bad else 0
+def _show(label: str, name: str, data: bytes, exc: BaseException | None) -> int:
+    if exc is None:
+        print(f"{label} ({name}, {len(data)} bytes): ok or InputError")
+        return 0
+    print(f"{label} ({name}, {len(data)} bytes): {type(exc).__name__}: {exc}")
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    return 1
 
 
 def main() -> int:
@@ -140,38 +147,53 @@ def main() -> int:
     ap.add_argument("--audit", action="store_true",
                     help="also review each input (qabook check) and read its DOCX, Markdown and JSON back "
                          "(qabook verify): a word lost is a failure")
+    ap.add_argument("--input", type=int, nargs="+", metavar="I", help="run generated input I (of --seed) again")
     ap.add_argument("--replay", nargs="+", metavar="FILE", help="run saved inputs again and show tracebacks")
     a = ap.parse_args()
+    use_corpus = not a.no_corpus
+    warnings.simplefilter("ignore")
     if a.replay:
-        return replay(a.replay)
-    tasks = [(k, s, min(s + a.chunk, a.inputs), a.seed, not a.no_corpus, not a.no_writers, a.audit, a.timeout)
-             for k, s in enumerate(range(0, a.inputs, a.chunk))]
+        bad = 0
+        for p in map(Path, a.replay):
+            note = p.with_suffix(".txt")  # the input's own name is on the first line of the note beside it
+            first = note.read_text(encoding="utf-8").split("\n", 1)[0] if note.is_file() else ""
+            name = first.removeprefix("input name: ") if first.startswith("input name: ") else p.name
+            data = p.read_bytes()
+            bad |= _show(str(p), name, data, fuzz_inputs.run_one(name, data, audit=a.audit))
+        return bad
+    if a.input:
+        bad = 0
+        for i in a.input:
+            _, name, data = _draw(a.seed, i, use_corpus)
+            bad |= _show(f"input {i}", name, data, fuzz_inputs.run_one(name, data, audit=a.audit))
+        return bad
+    fuzz_inputs.seeds(use_corpus)  # built once here; the forked workers share them
+    tasks = [(s, min(s + a.chunk, a.inputs), a.seed, use_corpus, not a.no_writers, a.audit, a.timeout)
+             for s in range(0, a.inputs, a.chunk)]
     counts: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[str] = collections.Counter()
     failures: dict[str, list[str]] = {}
     slowest = (0.0, "")
     t0 = time.time()
-    done = 0
     with mp.get_context("fork").Pool(a.workers, maxtasksperchild=20) as pool:
         for r in pool.imap_unordered(worker, tasks):
             counts.update(r["counts"])  # type: ignore[arg-type]
             kinds.update(r["kinds"])  # type: ignore[arg-type]
-            for sig, keys in r["failures"].items():  # type: ignore[attr-defined]
-                failures.setdefault(sig, []).extend(keys)
+            for sig, where in r["failures"].items():  # type: ignore[attr-defined]
+                failures.setdefault(sig, []).extend(where)
             slowest = max(slowest, r["slowest"])  # type: ignore[type-var, assignment]
-            done = sum(counts.values())
-            print(f"\r{done}/{a.inputs} inputs, {counts['failed']} failed, {time.time() - t0:.0f} s",
+            print(f"\r{sum(counts.values())}/{a.inputs} inputs, {counts['failed']} failed, {time.time() - t0:.0f} s",
                   end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    print(f"inputs run: {done} in {time.time() - t0:.0f} s ({a.workers} workers, seed {a.seed}, "
-          f"{'fixtures only' if a.no_corpus else 'corpus and fixtures'}, writers {'off' if a.no_writers else 'on'}, "
+    print(f"inputs run: {sum(counts.values())} in {time.time() - t0:.0f} s ({a.workers} workers, seed {a.seed}, "
+          f"{'corpus and fixtures' if use_corpus else 'fixtures only'}, writers {'off' if a.no_writers else 'on'}, "
           f"audit {'on' if a.audit else 'off'})")
-    print("by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    print("by kind of seed: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     print("outcome: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
     print(f"slowest input: {slowest[0]:.2f} s, {slowest[1]}")
-    for sig, keys in sorted(failures.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(keys):>6}  {sig}  e.g. {CRASHES / keys[0]}.bin")
-    return 1 if counts["failed"] else 0
+    for sig, where in sorted(failures.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(where):>6}  {sig}  e.g. {where[0]}")
+    return 1 if counts["failed"] or counts["generator error"] else 0
 
 
 if __name__ == "__main__":
