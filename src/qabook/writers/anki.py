@@ -211,10 +211,9 @@ def package_bytes(doc: Document, date: dt.date | None = None) -> bytes:
     conn = sqlite3.connect(":memory:")
     try:
         cursor = conn.cursor()
-        package = genanki.Package(list(decks.values()))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # genanki warns about HTML tags it does not know (none here)
-            package.write_to_db(cursor, timestamp, _ids(timestamp, identity))
+            _write_decks(cursor, list(decks.values()), timestamp, _ids(timestamp, identity))
         # by note id (the table's key; cards are indexed by it): notes have no index on guid, and
         # looking each one up by guid made this quadratic in the number of notes
         note_ids: dict[str, list[int]] = {}
@@ -238,6 +237,37 @@ def package_bytes(doc: Document, date: dt.date | None = None) -> bytes:
             info.create_system = 3
             zf.writestr(info, data)
     return buf.getvalue()
+
+
+def _write_decks(cursor: sqlite3.Cursor, decks: list[genanki.Deck], timestamp: int, ids: Iterator[int]) -> None:
+    """What genanki's ``Package.write_to_db`` writes, with the collection's deck list written once.
+
+    genanki reads the list of decks (JSON in the one ``col`` row) and writes it back for every deck
+    it adds, which is quadratic in the number of decks (one per section: 2,001 for 100,000 items).
+    The rows written are the same: the deck list holds the same decks in the same order, the
+    model list is built by the same steps, and notes and cards are written in the same order with
+    the same ids.
+    """
+    from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
+    from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
+
+    cursor.executescript(APKG_SCHEMA)
+    cursor.executescript(APKG_COL)
+    (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    all_decks = json.loads(decks_json)
+    for deck in decks:
+        all_decks[str(deck.deck_id)] = deck.to_json()
+        models = json.loads(models_json)  # small (one model); kept exactly as genanki builds it
+        for note in deck.notes:
+            deck.add_model(note.model)
+        models.update({model.model_id: model.to_json(timestamp, deck.deck_id) for model in deck.models.values()})
+        models_json = json.dumps(models)
+    cursor.execute("UPDATE col SET decks = ?", (json.dumps(all_decks),))
+    cursor.execute("UPDATE col SET models = ?", (models_json,))
+    for deck in decks:
+        for note in deck.notes:
+            note.write_to_db(cursor, timestamp, deck.deck_id, ids)
 
 
 def _ids(timestamp: int, identity: str) -> Iterator[int]:
