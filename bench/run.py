@@ -657,6 +657,9 @@ def targets(rows: list[Row]) -> list[tuple[str, str, str]]:
         digits = 3 if unit == "s" else 1
         measured = (f"{value:.2f}× ({num.median(field):.{digits}f} {unit} / "
                     f"{den.median(field):.{digits}f} {unit})")
+        cpu = ratio(num, den, "cpu") if field == "wall" else None
+        if cpu is not None:
+            measured += f"; CPU time {cpu:.2f}×"
         ok = (least is None or value >= least) and (most is None or value <= most)
         return target, measured, "pass" if ok else "FAIL"
 
