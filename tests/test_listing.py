@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from qabook.cli import main
@@ -59,3 +60,19 @@ def test_select_sections_by_title_and_date() -> None:
     assert [s.title[:4] for s in picked.sections] == ["Hash", "Plot"]
     assert select_sections(doc, "nothing like this").sections == ()
     assert select_sections(doc) == doc
+
+
+def test_list_streams_sections_and_never_loads_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from qabook import pipeline
+    from qabook.cli import main
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("list must not load the whole document")
+
+    monkeypatch.setattr(pipeline, "load", whole)
+    src = FIXTURES / "chatgpt" / "conversations.json"
+    r = CliRunner().invoke(main, ["list", str(src), "--json"])
+    assert r.exit_code == 0, r.output
+    assert [s["title"] for s in json.loads(r.output)["sections"]][0] == "Sorting in Python (2024-06-01)"

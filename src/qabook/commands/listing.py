@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterable, NoReturn
 
 import click
 
@@ -71,10 +71,12 @@ def select_sections(doc: Document, pattern: str | None = None, since: dt.date | 
     return replace(doc, sections=tuple(s for s in doc.sections if keep(s)))
 
 
-def listing(doc: Document) -> list[dict[str, Any]]:
-    """One row per section: index, title, date, items, answered."""
+def listing(doc: Document | Iterable[Section]) -> list[dict[str, Any]]:
+    """One row per section (of a document, or sections as they stream): index, title, date,
+    items, answered."""
     rows = []
-    for i, s in enumerate(doc.sections, start=1):
+    sections = doc.sections if isinstance(doc, Document) else doc
+    for i, s in enumerate(sections, start=1):
         day = section_date(s)
         rows.append({
             "index": i,
@@ -103,20 +105,22 @@ def list_command(input_path: str, as_json: bool, from_format: str | None, debug:
     INPUT is any file qabook converts (a chat-app export, a transcript, qabook Markdown or JSON),
     or '-' for standard input.
     """
-    from qabook.pipeline import Options, load
+    from qabook.pipeline import Options, open_conversion
 
     name = input_path
     try:
         options = Options(repairs=False, reader=from_format)
         if name == "-":
-            result = load(sys.stdin.buffer.read(), name, options)
+            conversion = open_conversion(sys.stdin.buffer.read(), name, options)
         else:
             path = Path(name)
             if not path.exists():
                 raise InputError("no such file")
             if path.is_dir():
                 raise InputError("is a folder, not a file")
-            result = load(None, name, options, path=name)
+            conversion = open_conversion(None, name, options, path=name)
+        rows = listing(conversion.sections())  # section by section: a big export is never whole
+        report = conversion.report()
     except InputError as exc:
         if debug:
             raise
@@ -125,13 +129,12 @@ def list_command(input_path: str, as_json: bool, from_format: str | None, debug:
         if debug:
             raise
         _fail(exc.filename or name, exc.strerror or str(exc))
-    doc = result.document
-    rows = listing(doc)
+    title = conversion.head.title
     if as_json:
         out = {
-            "source": result.report.source,
-            "reader": result.report.reader,
-            "title": doc.title,
+            "source": name if name != "-" else "-",
+            "reader": report.reader,
+            "title": title,
             "sections": rows,
             "items": sum(r["items"] for r in rows),
             "answered": sum(r["answered"] for r in rows),
@@ -142,7 +145,7 @@ def list_command(input_path: str, as_json: bool, from_format: str | None, debug:
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
-    table = Table(title=f"{doc.title} — {result.report.reader}", title_justify="left", header_style="bold")
+    table = Table(title=f"{title} — {report.reader}", title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("Section")
     table.add_column("Items", justify="right")
