@@ -46,3 +46,8 @@ def reference(reference_bytes: bytes):  # type: ignore[no-untyped-def]
     from qabook.pipeline import load
 
     return load(reference_bytes, "000_8484edd62e7d6ec6.txt")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "libreoffice: converts documents with LibreOffice (slow; skipped without soffice)")
+    config.addinivalue_line("markers", "anki: imports decks into a real Anki collection (slow)")
