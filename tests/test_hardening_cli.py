@@ -4,10 +4,11 @@ The rules (README, exit codes): an unusable input is one line ``qabook: error: F
 exit code 2; ``check``/``verify`` exit 1 when they find something, 0 otherwise; ``--debug`` shows the
 traceback; no output file (not even a temporary one) is left behind; the input is never modified.
 
-Each hostile input below is a test that asserts the message, the exit code, that nothing was
-written and that the input is unchanged; inputs qabook accepts (other encodings, control characters,
-deep nesting, long lines) must convert with a warning where something was changed, and lose nothing:
-``qabook verify`` reads the DOCX back and finds every word.
+Each hostile input below is a test per command that asserts the message, the exit code, that
+nothing was written and that the input is unchanged; inputs qabook accepts (other encodings, control
+characters, deep nesting, long lines) must work in every command (exit code 0, the input unchanged,
+nothing written but the command's own outputs), convert and review with a warning where something
+was changed, and lose nothing: ``qabook verify`` reads the DOCX back and finds every word.
 """
 
 from __future__ import annotations
@@ -122,6 +123,57 @@ BILLION_LAUGHS = (b'<!DOCTYPE w:document [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&
 EXTERNAL_ENTITY = b'<!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
 
 
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _docx_with_members(edit: Callable[[dict[str, bytes]], None], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    members = _members(_docx())
+    edit(members)
+    return _zip(members, compression)
+
+
+def _deep_docx(members: dict[str, bytes]) -> None:
+    """A paragraph inside 100,000 hyperlinks (stored, not deflated, so no ratio check stops it)."""
+    members["word/document.xml"] = members["word/document.xml"].replace(
+        b"<w:body>", b"<w:body><w:p>" + b"<w:hyperlink>" * 100_000 + b"</w:hyperlink>" * 100_000 + b"</w:p>", 1)
+
+
+def _dtd_in_styles(members: dict[str, bytes]) -> None:
+    body = members["word/styles.xml"].split(b"?>", 1)[1]
+    members["word/styles.xml"] = (b'<?xml version="1.0"?>' + EXTERNAL_ENTITY.replace(b"w:document", b"w:styles")
+                                  + body)
+
+
+def _many_members(members: dict[str, bytes]) -> None:
+    members.update({f"word/media/empty{i}.bin": b"" for i in range(10_001)})
+
+
+def _declare_member_sizes(data: bytes, prefix: bytes, size: int) -> bytes:
+    """The declared unpacked size of the members whose names start with ``prefix`` set to ``size``."""
+    buf = bytearray(data)
+    for magic, size_at, name_len_at, header in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+        i = 0
+        while (i := buf.find(magic, i)) >= 0:
+            (n,) = struct.unpack_from("<H", buf, i + name_len_at)
+            if bytes(buf[i + header:i + header + n]).startswith(prefix):
+                struct.pack_into("<I", buf, i + size_at, size)
+            i += 4
+    return bytes(buf)
+
+
+def _docx_unpacking_to_540_mib() -> bytes:
+    """Six members of 512 KiB of noise, each declaring 90 MiB: every one under the ratio cap, all
+    together over the 512 MiB total."""
+    import random
+
+    noise = random.Random(9).randbytes(2**19)
+    data = _docx_with_members(lambda m: m.update({f"word/media/noise{i}.bin": noise for i in range(6)}),
+                              zipfile.ZIP_STORED)
+    return _declare_member_sizes(data, b"word/media/noise", 90 * 2**20)
+
+
 def _deep_qabook_json(depth: int) -> bytes:
     inner = '{"type": "Text", "text": "deep"}'
     for _ in range(depth):
@@ -147,6 +199,20 @@ REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
         "export.zip", lambda: _zip({"../conversations.json": _export()}), "unsafe member name"),
     "ZIP member name absolute": (
         "export.zip", lambda: _zip({"/tmp/conversations.json": _export()}), "unsafe member name"),
+    "ZIP member name climbing out with backslashes": (
+        "export.zip", lambda: _zip({"a\\..\\..\\conversations.json": _export()}), "unsafe member name"),
+    "ZIP member name with a drive letter": (
+        "export.zip", lambda: _zip({"C:/conversations.json": _export()}), "unsafe member name"),
+    "ZIP member that says it is smaller than it is": (
+        "export.zip", lambda: _declare_sizes(_zip({"conversations.json": _export()}), 100), "damaged"),
+    "ZIP inside a ZIP": ("export.zip", lambda: _zip({"export.zip": _zip({"conversations.json": _export()})}),
+                         "is a ZIP archive (or a DOCX file), not text"),
+    "ZIP that is neither an export nor a Word file": (
+        "book.xlsx", lambda: _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}),
+        "is a ZIP archive (or a DOCX file), not text"),
+    "PDF named .docx": ("notes.docx", lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 16,
+                        "is a PDF file, not text"),
+    "PNG named .txt": ("chat.txt", lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16, "is a PNG image, not text"),
     "damaged ZIP": ("export.zip", lambda: _zip({"conversations.json": _export()})[:700], "damaged"),
     "DOCX bomb": ("in.docx", lambda: _docx_with(lambda x: x, {"word/media/big.bin": b"\0" * (16 * 2**20)}),
                   "bomb"),
@@ -156,6 +222,13 @@ REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
         "in.docx", lambda: _docx_with(_with_dtd(BILLION_LAUGHS, b"&f;")), "DTD"),
     "DOCX with an external entity": ("in.docx", lambda: _docx_with(_with_dtd(EXTERNAL_ENTITY, b"&x;")), "DTD"),
     "DOCX damaged inside a member": ("in.docx", lambda: _damaged_docx(), "damaged"),
+    "DOCX with XML nested 100,000 deep": (
+        "in.docx", lambda: _docx_with_members(_deep_docx, zipfile.ZIP_STORED), "Excessive depth"),
+    "DOCX with a DTD in its styles": ("in.docx", lambda: _docx_with_members(_dtd_in_styles),
+                                      "word/styles.xml declares a DTD"),
+    "DOCX with more than 10,000 members": ("in.docx", lambda: _docx_with_members(_many_members, zipfile.ZIP_STORED),
+                                           "members in the package"),
+    "DOCX that unpacks to more than 512 MiB in all": ("in.docx", _docx_unpacking_to_540_mib, "(more than 512 MiB)"),
     "JSON export nested 100,000 deep": (
         "conversations.json", lambda: b'[{"title": "x", "current_node": "a", "mapping": {"a": {"parent": null, '
         b'"message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}}]", "nested more than"),
@@ -372,6 +445,76 @@ def test_a_20_mb_line_converts_in_linear_time(tmp_path: Path) -> None:
     line = ("word " * (4 * 2**20))[: 20 * 2**20]
     text = "1. Q: What is long?\nA: " + line + "\n\n2. Q: Short?\nA: Yes.\n"
     _convert_and_verify(tmp_path, "long.txt", text.encode(), formats=("docx",))
+
+
+# --------------------------------------------------------------------------- accepted inputs, every command
+
+# name -> (file name, bytes, the warning the conversion and the review print, or None)
+ACCEPTED: dict[str, tuple[str, Callable[[], bytes], str | None]] = {
+    "UTF-8 with BOM": ("chat.txt", lambda: b"\xef\xbb\xbf" + SMALL.encode(), None),
+    "UTF-16 LE with BOM": ("chat.txt", lambda: SMALL.encode("utf-16"), None),
+    "UTF-16 BE with BOM": ("chat.txt", lambda: b"\xfe\xff" + SMALL.encode("utf-16-be"), None),
+    "CRLF newlines": ("chat.txt", lambda: SMALL.replace("\n", "\r\n").encode(), None),
+    "CR newlines": ("chat.txt", lambda: SMALL.replace("\n", "\r").encode(), None),
+    "invalid bytes": ("chat.txt", lambda: SMALL.encode().replace(b"tensor", b"ten\xffsor"),
+                      "1 invalid byte sequence(s) replaced"),
+    "NUL and other control characters": (
+        "chat.txt", lambda: SMALL.replace("tensor", "ten" + CONTROL + "sor").encode("utf-8", "surrogatepass"),
+        f"{len(CONTROL)} control character(s) removed"),
+    "control characters as character references": (
+        "chat.txt", lambda: SMALL.replace("tensor", "&#1;tensor&#x1b;").encode(), "2 control character(s) written as"),
+    "a list nested 1,000 deep": (
+        "deep.md", lambda: ("### 1. What is a tensor?\n\n" + _nested_list(1000) +
+                            "\n\n### 2. What is a gradient?\n\nThe vector of partial derivatives.\n").encode(), None),
+    "a 1 MB question": ("big.txt", lambda: SMALL.replace("What is a tensor?", "What is a tensor " + " ".join(
+        f"w{i}" for i in range(150_000))[: 2**20] + "?").encode(), None),
+}
+
+
+def _accepting_commands(src: Path, outs: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """Every command that reads an input, with the files it may write into ``outs``."""
+    return {
+        "convert": (["convert", str(src), "-o", str(outs / "out.md")], ["out.md"]),
+        "check": (["check", str(src), "--html", str(outs / "review.html")], ["review.html"]),
+        "verify": (["verify", str(outs / "good.docx"), "--source", str(src)], []),
+        "list": (["list", str(src)], []),
+        "search": (["search", str(src), "gradient"], []),
+        "quiz": (["quiz", str(src), "--progress", str(outs / "progress.sqlite")], ["progress.sqlite"]),
+    }
+
+
+@pytest.mark.parametrize("command", sorted(_accepting_commands(Path("x"), Path("y"))))
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+def test_accepted_hostile_input_every_command_exit_0_input_unchanged(tmp_path: Path, case: str, command: str) -> None:
+    """What qabook accepts works in every command: exit code 0, the warning where text was changed
+    (conversion and review), nothing written but the command's own outputs, the input as it was."""
+    file_name, make, warning = ACCEPTED[case]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / file_name
+    src.write_bytes(make())
+    before = _digest(src)
+    outs = tmp_path / "out"
+    outs.mkdir()
+    good = _invoke("convert", str(src), "-o", str(outs / "good.docx"))
+    assert good.exit_code == 0, good.output
+    args, written = _accepting_commands(src, outs)[command]
+    r = _invoke(*args, stdin=b"q\n")
+    assert r.exit_code == 0, (r.exit_code, r.output, r.exception)
+    assert "Traceback" not in r.output and "error:" not in r.stderr
+    if warning is not None and command in ("convert", "check"):
+        assert warning in r.output, r.output
+    if command == "search":
+        assert "gradient" in r.stdout
+    if command == "verify":
+        assert "all 2 items" in r.stdout and "word for word" in r.stdout
+    if command == "list":
+        assert "2 item(s), 2 answered" in r.stdout
+    if command == "quiz":
+        assert "Q1" in r.stdout
+    assert _files(folder) == [file_name]
+    assert _files(outs) == sorted(["good.docx", *written])
+    assert _digest(src) == before
 
 
 # --------------------------------------------------------------------------- each command's own outputs
