@@ -15,6 +15,7 @@ SAMPLES = [
     "| a | b |\n|---|---|\n| 1 | *2* |",
     "> quote\n> more\n\n---\n\n<div>html</div>\n\n<!-- comment -->\n\nline  \nbreak \\\nagain",
     "### heading inside\n\ntext ~~struck~~ &amp; \\*escaped\\*",
+    "an empty link [](http://e.org), one in brackets [[](u)](u)",
 ]
 
 

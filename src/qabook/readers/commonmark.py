@@ -288,7 +288,7 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
         elif t == "link_open":
             href = str(tok.attrGet("href") or "")
             kids, i = _inline_run(tokens, i + 1, "link_close", depth + 1)
-            out.append(Link(href, tuple(kids)))
+            out.append(Link(href, tuple(kids) or (Text(href),)))  # '[](u)' shows its target, as in pulldown
         elif t == "image":
             alt = tok.content or ""
             src = str(tok.attrGet("src") or "")
