@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from qabook.readers import pulldown
 from qabook.model import (
@@ -245,27 +245,28 @@ _RUN_CLOSES = frozenset({"strong_close", "em_close", "s_close", "link_close"})
 def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int = 0) -> tuple[list[Inline], int]:
     """Inlines up to the ``close`` token; bold, italic and links nested deeper than
     :data:`~qabook.model.MAX_NESTING` are read flat (their text kept)."""
-    out: list[Inline] = []
+    out: list[Any] = []  # inlines, with text still as str pieces (joined once, by _joined)
     n = len(tokens)
     flat = 0
     while i < n:
         tok = tokens[i]
         t = tok.type
+        if t == "text":  # the most common token first
+            out.append(tok.content)
+            i += 1
+            continue
         if flat and t in _RUN_CLOSES:
             flat -= 1
             i += 1
             continue
         if close is not None and t == close:
-            return _merge_text(out), i + 1
+            return _joined(out), i + 1
         if t in _RUN_OPENS and (flat or depth >= MAX_NESTING):
             flat += 1
             i += 1
             continue
-        if t == "text":
-            out.append(Text(tok.content))
-            i += 1
-        elif t == "softbreak":  # CommonMark: a soft line break is a space
-            out.append(Text(" "))
+        if t == "softbreak":  # CommonMark: a soft line break is a space
+            out.append(" ")
             i += 1
         elif t == "hardbreak":
             out.append(LineBreak())
@@ -284,7 +285,7 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
             out.append(Emphasis(tuple(kids)))
         elif t == "s_open":
             kids, i = _inline_run(tokens, i + 1, "s_close", depth + 1)
-            out.extend(kids)
+            out.extend(k.text if k.__class__ is Text else k for k in kids)
         elif t == "link_open":
             href = str(tok.attrGet("href") or "")
             kids, i = _inline_run(tokens, i + 1, "link_close", depth + 1)
@@ -294,14 +295,29 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
             src = str(tok.attrGet("src") or "")
             out.append(Link(src, (Text(alt or src),)))
             i += 1
-        elif t == "html_inline":
-            out.append(Text(tok.content))
+        else:  # html_inline and anything else with content: its text
+            out.append(tok.content)
             i += 1
-        else:
-            if tok.content:
-                out.append(Text(tok.content))
-            i += 1
-    return _merge_text(out), i
+    return _joined(out), i
+
+
+def _joined(pieces: list[Any]) -> list[Inline]:
+    """Inlines from inlines and str pieces: each run of pieces joined into one :class:`Text`
+    (markdown-it splits text at every delimiter it considers), empty pieces dropped."""
+    merged: list[Inline] = []
+    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
+    for piece in pieces:
+        if piece.__class__ is str:
+            if piece:
+                run.append(piece)
+            continue
+        if run:
+            merged.append(Text("".join(run)))
+            run = []
+        merged.append(piece)
+    if run:
+        merged.append(Text("".join(run)))
+    return merged
 
 
 def _merge_text(nodes: list[Inline]) -> list[Inline]:
