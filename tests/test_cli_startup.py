@@ -56,3 +56,12 @@ def test_converting_qabook_markdown_or_a_transcript_does_not_load_rich_when_quie
         f"sys.argv = ['qabook', 'convert', {str(src)!r}, '-o', {str(tmp_path / 'o.docx')!r}, '-q']\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code\n")
     assert "rich" not in loaded and "markdown_it" not in loaded
+
+
+def test_a_transcript_never_loads_the_export_readers(corpus) -> None:  # type: ignore[no-untyped-def]
+    path = corpus / "000_8484edd62e7d6ec6.txt"
+    loaded = _modules_after(
+        "from qabook.pipeline import load\n"
+        f"load(None, 't.txt', path={str(path)!r})")
+    assert not loaded & {"qabook.readers.chatgpt", "qabook.readers.claude", "qabook.readers.gemini",
+                         "qabook.readers._chat", "ijson"}

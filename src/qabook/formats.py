@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Sequence
 
 from qabook import model
-from qabook.readers import chatgpt as chatgpt_reader
-from qabook.readers import claude as claude_reader
-from qabook.readers import gemini as gemini_reader
 from qabook.readers import markdown as markdown_reader
 from qabook.readers import transcript
 from qabook.readers.base import InputError, Reading, Streamed
@@ -123,6 +120,34 @@ def _lazy_writer(module: str, function: str = "write") -> WriteFn:
     return write
 
 
+def _may_be_export(source: Source) -> bool:
+    """Whether the input can be a chat-app export at all: JSON, HTML or a ZIP archive."""
+    if source.head().startswith(b"PK\x03\x04"):
+        return True
+    return source.head_text().lstrip("\ufeff \t\r\n")[:1] in ("[", "{", "<")
+
+
+def _export(name: str) -> tuple[Callable[[Source], int], ReadFn, StreamFn | None]:
+    """Adapters for the reader module of an export, imported only for input that can be one
+    (transcripts and Markdown, the common case, never load the export readers)."""
+
+    def module() -> Any:
+        return importlib.import_module(f"qabook.readers.{name}")
+
+    def sniff(source: Source) -> int:
+        return int(module().sniff(source)) if _may_be_export(source) else 0
+
+    def read(source: Source, title: str | None) -> Reading:
+        return module().read(source, title)  # type: ignore[no-any-return]
+
+    def stream(source: Source, title: str | None) -> Streamed:
+        return module().stream(source, title)  # type: ignore[no-any-return]
+
+    return sniff, read, (stream if name in ("chatgpt", "claude") else None)
+
+
+_CHATGPT, _CLAUDE = _export("chatgpt"), _export("claude")
+
 READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
     ReaderFormat("markdown", "Markdown Q&A: question headings (### 1. …), **bold questions?**, <details> blocks, "
@@ -136,11 +161,11 @@ READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
                  *_text_format(transcript), copied=True),
     ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",
-                 chatgpt_reader.sniff, chatgpt_reader.read, stream=chatgpt_reader.stream),
+                 *_CHATGPT[:2], stream=_CHATGPT[2]),
     ReaderFormat("claude", "Claude's data export: conversations.json or the ZIP",
-                 claude_reader.sniff, claude_reader.read, stream=claude_reader.stream),
+                 *_CLAUDE[:2], stream=_CLAUDE[2]),
     ReaderFormat("gemini", "Gemini in Google Takeout: My Activity JSON or HTML, or the ZIP",
-                 gemini_reader.sniff, gemini_reader.read),
+                 *_export("gemini")[:2]),  # Takeout is read whole (its days are regrouped)
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
