@@ -53,8 +53,9 @@ def test_the_reference_case_gives_the_same_docx_and_report(tmp_path: Path, corpu
     assert {k: getattr(report, k) for k in same} == {k: getattr(loaded, k) for k in same}
 
 
-def test_writers_without_streaming_get_the_whole_document(tmp_path: Path) -> None:
-    whole, streamed = _both(tmp_path, FIXTURES / "chatgpt" / "conversations.json", ".md")
+@pytest.mark.parametrize("suffix", [".md", ".html"])  # Markdown streams, HTML gets the whole document
+def test_other_writers_give_the_same_bytes_through_convert(tmp_path: Path, suffix: str) -> None:
+    whole, streamed = _both(tmp_path, FIXTURES / "chatgpt" / "conversations.json", suffix)
     assert whole == streamed
 
 
@@ -177,7 +178,9 @@ def test_qabook_markdown_streams_line_by_line_to_the_same_docx(tmp_path: Path, c
     assert conversion.report().encoding == "utf-8"
 
 
-def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("suffix", [".docx", ".md"])
+def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      suffix: str) -> None:
     from qabook.writers.docx import _body
 
     monkeypatch.setattr(_body, "SPOOL_IN_MEMORY", 1 << 16)  # the spool goes to disk early
@@ -188,7 +191,7 @@ def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatc
     def peak(path: Path) -> int:
         tracemalloc.start()
         try:
-            convert(None, path.name, str(tmp_path / "out.docx"), path=str(path))
+            convert(None, path.name, str(tmp_path / f"out{suffix}"), path=str(path))
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

@@ -98,6 +98,11 @@ def _write_markdown(doc: model.Document, out: BinaryIO, date: dt.date | None) ->
     markdown_writer.write(doc, out)
 
 
+def _write_markdown_stream(head: model.Document, sections: Iterable[model.Section], out: BinaryIO,
+                           date: dt.date | None) -> Sequence[str]:
+    return markdown_writer.write_stream(head, sections, out)
+
+
 def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> None:
     from qabook.writers import docx
 
@@ -170,7 +175,8 @@ READERS: tuple[ReaderFormat, ...] = (
 
 WRITERS: tuple[WriterFormat, ...] = (
     WriterFormat("docx", "Word document", (".docx",), _write_docx, _write_docx_stream, equations=True),
-    WriterFormat("markdown", "Markdown (CommonMark + GFM, $ math)", (".md", ".markdown"), _write_markdown),
+    WriterFormat("markdown", "Markdown (CommonMark + GFM, $ math)", (".md", ".markdown"), _write_markdown,
+                 _write_markdown_stream),
     WriterFormat("json", "qabook model JSON (versioned; see docs/model.md)", (".json",), _write_json),
     WriterFormat("html", "one self-contained HTML page: contents, collapsible answers, search, MathML",
                  (".html", ".htm"), _lazy_writer("qabook.writers.html"), equations=True),

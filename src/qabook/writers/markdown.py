@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import typing
-from typing import BinaryIO
+from typing import BinaryIO, Iterable, Iterator
 
 from qabook.model import (
     Block,
@@ -36,6 +36,7 @@ from qabook.model import (
     Paragraph,
     Quote,
     Rule,
+    Section,
     Strong,
     Table,
     Text,
@@ -201,16 +202,29 @@ def _one_line(title: str) -> str:
 
 def render(doc: Document) -> str:
     """The whole document as Markdown text."""
-    parts = [SIGNATURE, f"# {_closing_safe(escape(_one_line(doc.title), False))}"]
-    for section in doc.sections:
-        parts.append(f"## {_closing_safe(escape(_one_line(section.title), False))}")
+    return "".join(_pieces(doc, doc.sections))
+
+
+def _pieces(head: Document, sections: Iterable[Section]) -> Iterator[str]:
+    """The text of the document, one section at a time (each piece ends with its newline)."""
+    yield f"{SIGNATURE}\n\n# {_closing_safe(escape(_one_line(head.title), False))}\n"
+    for section in sections:
+        parts = [f"\n## {_closing_safe(escape(_one_line(section.title), False))}\n"]
         for item in section.items:
-            parts.append(_heading(item))
+            parts.append(f"\n{_heading(item)}\n")
             if item.answer:
-                parts.append(blocks(item.answer))
-    return "\n\n".join(parts) + "\n"
+                parts.append(f"\n{blocks(item.answer)}\n")
+        yield "".join(parts)
 
 
 def write(doc: Document, out: BinaryIO) -> None:
     """Write the document as UTF-8 Markdown."""
-    out.write(render(doc).encode("utf-8"))
+    write_stream(doc, doc.sections, out)
+
+
+def write_stream(head: Document, sections: Iterable[Section], out: BinaryIO) -> list[str]:
+    """Write ``head``'s title and ``sections`` taken one at a time, as :func:`write` does for a
+    whole document, without holding them all. Nothing is lost in Markdown: no warnings."""
+    for piece in _pieces(head, sections):
+        out.write(piece.encode("utf-8"))
+    return []
