@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qabook.model import (
-    BulletList, Document, Item, ListItem, OrderedList, Paragraph, Rule, Section, Text,
+    BulletList, Document, Item, Link, ListItem, OrderedList, Paragraph, Rule, Section, Table, Text,
 )
 from qabook.pipeline import load
 from qabook.readers import markdown as markdown_reader
@@ -68,6 +68,17 @@ def test_a_list_item_that_starts_with_a_rule_stays_an_item(lst: type) -> None:
     items = (ListItem((Rule(), Paragraph((Text("after"),)))), ListItem((Paragraph((Text("b"),)),)))
     answer = lst(items) if lst is BulletList else lst(items, 1)
     doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (answer,)),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
+@pytest.mark.parametrize("target", ["https://e.org/a<br>b", "https://e.org/a>b", "https://e.org/a\\b<",
+                                    "https://e.org/a|b (c) [d]"])
+def test_a_link_target_with_angle_brackets_stays_a_link(target: str) -> None:
+    """Inside ``<…>`` a ``<`` or ``>`` must be escaped, else the link is text and its target words."""
+    link = Link(target, (Text("the docs"),))
+    cell = Table(((Text("h"),),), (((link,),),))
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (Paragraph((Text("see "), link)), cell)),)),))
     back = markdown_reader.read(render(doc), "x.md").document
     assert _items(back) == _items(doc)
 

@@ -95,13 +95,18 @@ def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading:
                 parts.append(_pipes("$" + (t.replace("\n", " ") if in_heading else t) + "$", in_cell))
             case Link(target=target, children=c):
                 parts.append("[" + inlines(c, False, in_heading, in_cell) + "](<"
-                             + _pipes(target.replace(">", "%3E"), in_cell) + ">)")
+                             + _pipes(_destination(target), in_cell) + ">)")
             case LineBreak():
                 parts.append(" " if in_heading else "\\\n")
                 start = not in_heading
             case _:
                 typing.assert_never(node)
     return "".join(parts)
+
+
+def _destination(target: str) -> str:
+    """A link target as the inside of ``<…>``, which may hold no unescaped ``<``, ``>`` or line end."""
+    return re.sub(r"([\\<>])", r"\\\1", target).replace("\r", " ").replace("\n", " ")
 
 
 def _pipes(markdown: str, in_cell: bool) -> str:
