@@ -96,6 +96,11 @@ def _fail(name: str, message: str) -> NoReturn:
     sys.exit(EXIT_INPUT)
 
 
+PARALLEL_FROM = 1 << 20
+"""Inputs this big (bytes) are read in a forked process beside the writer, where the reader
+allows it; below, starting a process costs more than it saves."""
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qabook")
 def main() -> None:
@@ -173,8 +178,10 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
 
             bar = None if quiet else progress_bar(os.path.basename(name), _console(), quiet)
             try:
+                # a big file is read in a second process while this one writes (same output)
+                parallel = path is not None and os.path.getsize(path) >= PARALLEL_FROM
                 report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer,
-                                         keep=keep, progress=bar)
+                                         keep=keep, progress=bar, parallel=parallel)
             finally:
                 if bar is not None:
                     bar.close()

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import re
+import signal
 import tempfile
+import time
+import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -119,6 +123,7 @@ class Conversion:
         self._removed = 0
         self._done = False
         self._progress = progress
+        self._child_report: Report | None = None
 
     def sections(self) -> Iterator[Section]:
         """The document's sections in order; iterate once. Raises :class:`InputError` at the end
@@ -165,10 +170,92 @@ class Conversion:
             raise InputError("no section matches --select/--since/--until (see `qabook list`)")
         self._done = True
 
+    @property
+    def lazy(self) -> bool:
+        """Whether the reader reads as the sections are taken (so reading can run beside writing)."""
+        return self._streamed.lazy
+
+    def sections_in_child(self) -> Iterator[Section]:
+        """:meth:`sections`, worked out in a forked process while this one writes what it gets.
+
+        On a machine with two cores or more, reading, repairing and resolving run beside the
+        writer; the sections come through a pipe in order, so the output is the same bytes as
+        :meth:`sections` gives. The child sends each section, then the report (or the one-line
+        error); progress goes through the pipe too, so only this process draws on the terminal.
+        Needs ``os.fork`` (not on Windows): check :func:`can_fork` first.
+        """
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            status = 0
+            try:
+                os.close(read_fd)
+                with open(write_fd, "wb", buffering=1 << 16) as out:
+                    self._serve(out)
+            except BaseException:
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        finished = False
+        try:
+            with open(read_fd, "rb", buffering=1 << 16) as inp:
+                while True:
+                    try:
+                        kind, value = pickle.load(inp)
+                    except EOFError:
+                        raise RuntimeError("the process reading the input ended without a word") from None
+                    if kind == "section":
+                        yield value
+                    elif kind == "progress":
+                        if self._progress is not None:
+                            self._progress(*value)
+                    elif kind == "report":
+                        self._child_report = value
+                        self._done = True
+                        finished = True
+                        return
+                    elif kind == "error":
+                        raise InputError(value)
+                    else:
+                        raise RuntimeError(f"reading the input failed in its process:\n{value}")
+        finally:
+            if not finished:  # the writer stopped early: the child has nothing more to do
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+    def _serve(self, out: BinaryIO) -> None:
+        """In the child: send the sections, then the report or the error, down ``out``."""
+
+        def send(kind: str, value: object) -> None:
+            pickle.dump((kind, value), out, protocol=pickle.HIGHEST_PROTOCOL)
+
+        if self._progress is not None:
+            shown = [0.0]
+
+            def progress(phase: str, done: int, total: int) -> None:
+                now = time.monotonic()
+                if now - shown[0] >= 0.05:
+                    shown[0] = now
+                    send("progress", (phase, done, total))
+
+            self._progress = progress
+            self.source.progress = lambda done, total: progress("reading", done, total)
+        try:
+            for section in self.sections():
+                send("section", section)
+            send("report", self.report())
+        except InputError as exc:
+            send("error", str(exc))
+        except BaseException:
+            send("crash", traceback.format_exc())
+
     def report(self) -> Report:
         """What the conversion found and did; complete once :meth:`sections` is exhausted."""
         if not self._done:
             raise RuntimeError("the report is ready when every section has been read")
+        if self._child_report is not None:
+            return self._child_report
         streamed = self._streamed
         kinds = Counter(s.kind for s in streamed.skipped) + Counter(streamed.more_skipped)
         order = list(dict.fromkeys(s.kind for s in streamed.skipped))
@@ -240,19 +327,32 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
     return Result(doc, report, replace(conversion.head, sections=tuple(conversion.all_renditions)))
 
 
+def can_fork() -> bool:
+    """Whether reading can run in a second process beside the writer (fork and two cores)."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
 def convert(data: bytes | None, name: str, output: str, options: Options = Options(), *,
             path: str | None = None, date: dt.date | None = None, writer: WriterFormat | None = None,
-            keep: SectionFilter | None = None, progress: Progress | None = None) -> tuple[Report, WriterFormat]:
+            keep: SectionFilter | None = None, progress: Progress | None = None,
+            parallel: bool = False) -> tuple[Report, WriterFormat]:
     """Convert an input to ``output`` atomically, streaming where reader and writer allow it.
 
     Returns the report and the writer used. A writer without ``write_stream`` gets the whole
-    document; one with it gets the sections as they are read, so memory stays flat.
+    document; one with it gets the sections as they are read, so memory stays flat. With
+    ``parallel`` (and :func:`can_fork`), a reader that reads as sections are taken runs in a
+    forked process beside the writer (:meth:`Conversion.sections_in_child`); the output is the
+    same. Only for single-threaded programs such as the command line: forking a process that
+    runs other threads is unsafe.
     """
     w = writer or writer_for(output)
     check_folder(output)
     conversion = open_conversion(data, name, options, path=path, keep=keep, progress=progress)
     unconverted: list[str] = []
-    sections = conversion.sections()
+    if parallel and w.write_stream is not None and conversion.lazy and can_fork():
+        sections = conversion.sections_in_child()
+    else:
+        sections = conversion.sections()
     if w.write_stream is not None:
         stream = w.write_stream
         # a streaming writer reports the formulas it had to keep as TeX itself

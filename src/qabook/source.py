@@ -247,8 +247,13 @@ class Source:
             assert self.path is not None
             stream = open(self.path, "rb")
         if self.progress is not None:
-            return typing.cast(BinaryIO, _Watched(stream, self.progress))
+            # looked up at each read, so a callback set later (in a forked reader) takes over
+            return typing.cast(BinaryIO, _Watched(stream, self._tell_progress))
         return stream
+
+    def _tell_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
 
     def head(self) -> bytes:
         """The first bytes (64 KiB), for sniffing."""

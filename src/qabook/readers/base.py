@@ -60,6 +60,9 @@ class Streamed:
     thousands; a few of each kind are examples enough)."""
     total_sections: int | None = None
     """How many sections the chunks hold, when the reader knows before they come (a progress bar)."""
+    lazy: bool = False
+    """The reader reads as the chunks are taken (rather than before the first), so reading can
+    run in a process of its own beside the writer."""
     escapes: bool = True
     """Whether the input may spell characters no document may hold as escapes (``&#1;``,
     ``\\u0001``) that readers turn into those characters; the pipeline then removes them. A reader

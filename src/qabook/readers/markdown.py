@@ -1014,7 +1014,7 @@ def stream(source: Source, title: str | None) -> Streamed:
     b = _own_layout_builder(title)
     sections = _own_layout_sections(source.lines(watch="&#"), b)
     first = next(sections, None)  # the title comes before the first section
-    streamed = Streamed(b.head(source.name), iter(()), escapes=source.watched)
+    streamed = Streamed(b.head(source.name), iter(()), escapes=source.watched, lazy=True)
 
     def chunks() -> Iterator[tuple[Section, ...]]:
         # a chunk goes out when the next section's heading has been read, so the text it came
