@@ -317,3 +317,15 @@ def test_a_failing_writer_ends_the_reading_process(tmp_path: Path, monkeypatch: 
     assert len(children) == 1
     with pytest.raises(ChildProcessError):  # already reaped: no process left behind
         os.waitpid(children[0], os.WNOHANG)
+
+
+def test_a_second_process_only_when_a_core_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
+    assert pipeline.spare_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert not pipeline.spare_core()
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert pipeline.spare_core()

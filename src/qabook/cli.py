@@ -178,8 +178,11 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
 
             bar = None if quiet else progress_bar(os.path.basename(name), _console(), quiet)
             try:
-                # a big file is read in a second process while this one writes (same output)
-                parallel = path is not None and os.path.getsize(path) >= PARALLEL_FROM
+                # a big file is read in a second process while this one writes (same output),
+                # when a core is free for it
+                from qabook.pipeline import spare_core
+
+                parallel = path is not None and os.path.getsize(path) >= PARALLEL_FROM and spare_core()
                 report, _ = convert_file(data, name, out, options, path=path, date=date, writer=writer,
                                          keep=keep, progress=bar, parallel=parallel)
             finally:

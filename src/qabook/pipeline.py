@@ -332,6 +332,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
+def spare_core() -> bool:
+    """Whether a core is free for a second process: the last minute's load leaves one idle.
+    (On a busy machine the second process only adds the cost of sending sections across.)"""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return load <= (os.cpu_count() or 1) - 1
+
+
 def convert(data: bytes | None, name: str, output: str, options: Options = Options(), *,
             path: str | None = None, date: dt.date | None = None, writer: WriterFormat | None = None,
             keep: SectionFilter | None = None, progress: Progress | None = None,
