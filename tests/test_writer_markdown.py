@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qabook.model import (
-    BulletList, Document, Item, Link, ListItem, OrderedList, Paragraph, Rule, Section, Table, Text,
+    BulletList, Code, Document, Item, Link, ListItem, Math, OrderedList, Paragraph, Quote, Rule, Section, Table,
+    Text,
 )
 from qabook.pipeline import load
 from qabook.readers import markdown as markdown_reader
@@ -79,6 +80,30 @@ def test_a_link_target_with_angle_brackets_stays_a_link(target: str) -> None:
     link = Link(target, (Text("the docs"),))
     cell = Table(((Text("h"),),), (((link,),),))
     doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (Paragraph((Text("see "), link)), cell)),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
+LINES = "\n1. n\n   - m\n# h\n> q\n\n| t |"
+
+
+@pytest.mark.parametrize("node", [Code("a" + LINES), Math("a" + LINES)], ids=["code", "formula"])
+def test_code_and_formulas_whose_lines_look_like_blocks_stay_inline(node: Code | Math) -> None:
+    """A line of inline code or of a formula that would start a list, heading, quote or table (or a
+    blank line) is written as a space, so the item keeps every word and no block appears."""
+    from qabook.audit.verify import items_of
+
+    para = Paragraph((Text("see "), node, Text(" end")))
+    answer = (para, BulletList((ListItem((para,)),)), Quote((para,)))
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), answer), Item(2, (Text("r"),), (para,)))),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert items_of(back) == items_of(doc)
+    assert [type(b) for b in next(back.items()).answer] == [Paragraph, BulletList, Quote]
+    assert next(back.items()).answer[0].inlines[1] == type(node)(("a" + LINES).replace("\n", " "))
+
+
+def test_a_formula_on_two_plain_lines_keeps_its_line_end() -> None:
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (Paragraph((Math("x +\n\\frac{1}{2}"),)),)),)),))
     back = markdown_reader.read(render(doc), "x.md").document
     assert _items(back) == _items(doc)
 

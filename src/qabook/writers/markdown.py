@@ -89,10 +89,11 @@ def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading:
                 parts.append("**" + inlines(c, False, in_heading, in_cell) + "**")
             case Emphasis(children=c):
                 parts.append("*" + inlines(c, False, in_heading, in_cell) + "*")
-            case Code(text=t):  # a line break in a code span reads as a space; a heading cannot hold one
-                parts.append(_pipes(_code_span(t.replace("\n", " ") if in_heading else t), in_cell))
+            case Code(text=t):  # a line end in a code span reads as a space, and a line of it could start a block
+                parts.append(_pipes(_code_span(t.replace("\n", " ")), in_cell))
             case Math(tex=t):
-                parts.append(_pipes("$" + (t.replace("\n", " ") if in_heading else t) + "$", in_cell))
+                parts.append(_pipes("$" + (t.replace("\n", " ") if in_heading or _breaks_out(t) else t) + "$",
+                                    in_cell))
             case Link(target=target, children=c):
                 parts.append("[" + inlines(c, False, in_heading, in_cell) + "](<"
                              + _pipes(_destination(target), in_cell) + ">)")
@@ -102,6 +103,16 @@ def inlines(nodes: typing.Iterable[Inline], line_start: bool = True, in_heading:
             case _:
                 typing.assert_never(node)
     return "".join(parts)
+
+
+_BLOCK_LINE_RE = re.compile(r"\n[ \t]*(?:$|[-+*#>|=<`~_]|\d{1,9}[.)])", re.M)
+
+
+def _breaks_out(tex: str) -> bool:
+    """Whether a line of an inline formula would start a block of its own (a list, a heading, a
+    quote, a fence, a table row, or a blank line ending the paragraph): then its line ends are
+    written as spaces, which TeX reads the same."""
+    return _BLOCK_LINE_RE.search(tex) is not None
 
 
 def _destination(target: str) -> str:
