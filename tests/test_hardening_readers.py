@@ -141,6 +141,20 @@ def test_bold_nested_a_thousand_deep_in_a_details_summary() -> None:
     assert model.from_json(model.to_json(doc)) == doc
 
 
+@pytest.mark.parametrize("odd", ["<![x]>", "<![[[", "<![ ]>"])
+def test_a_marked_section_the_html_tokenizer_does_not_know_is_a_bogus_comment(odd: str) -> None:
+    """Python before 3.13 raised AssertionError on '<![' without a known keyword; HTML5 reads it
+    as a comment up to the next '>' (and as text when none follows)."""
+    faq = (f"## Topic\n\n<details><summary><b>What is {odd} this?</b></summary>\n\nIt is.\n\n</details>\n\n"
+           "<details><summary>And then?</summary>\n\nDone.\n\n</details>\n")
+    doc = load(faq.encode(), "faq.md").document
+    assert [plain_text(it.question).split()[:2] for it in doc.items()] == [["What", "is"], ["And", "then?"]]
+    page = (FIXTURES / "gemini" / "MyActivity.html").read_bytes().replace(b"<p>It replays", odd.encode() + b"<p>It replays")
+    assert page != (FIXTURES / "gemini" / "MyActivity.html").read_bytes()
+    answers = [" ".join(str(b) for b in it.answer) for it in load(page, "MyActivity.html").document.items()]
+    assert any("It replays your commits" in a for a in answers)
+
+
 def _deep_model(depth: int) -> Document:
     block: Block = Paragraph((Text("leaf"),))
     inline: Inline = Text("deep")

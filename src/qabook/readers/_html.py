@@ -119,7 +119,22 @@ _EMPHASIS = {"i", "em"}
 _CODE = {"code", "tt", "kbd", "samp"}
 
 
-class _InlineBuilder(HTMLParser):
+class TolerantHTMLParser(HTMLParser):
+    """The standard library's tokenizer, reading ``<![`` as HTML5 does.
+
+    Before Python 3.13, ``<![`` followed by anything but a known keyword (``<![x]>``, ``<![[``)
+    raises ``AssertionError`` from deep inside the parser; HTML5 reads it as a bogus comment that
+    ends at the next ``>``, and so does this parser (``<![CDATA[…]]>`` and Word's ``<![if …]>`` as
+    before)."""
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return self.parse_bogus_comment(i, report)
+
+
+class _InlineBuilder(TolerantHTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, str, list[Inline]]] = [("", "", [])]

@@ -20,7 +20,6 @@ import codecs
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, BinaryIO, Callable, Iterator, Union
 
 from qabook.model import (
@@ -44,6 +43,7 @@ from qabook.model import (
 )
 from qabook.readers import _chat
 from qabook.readers._chat import Conversation, Exchange, skipped
+from qabook.readers._html import TolerantHTMLParser
 from qabook.readers.base import InputError, Reading
 from qabook.source import Source
 
@@ -258,7 +258,7 @@ MAX_TREE_DEPTH = 128
 the element around them (the tree is walked recursively; real pages nest about 20 deep)."""
 
 
-class _TreeParser(HTMLParser):
+class _TreeParser(TolerantHTMLParser):
     """HTML into a small tree; ``on_close(node)`` may take a closed element out (returns True)."""
 
     def __init__(self, on_close: Callable[[_Node], bool] | None = None) -> None:
