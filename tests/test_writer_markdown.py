@@ -73,6 +73,17 @@ def test_a_list_item_that_starts_with_a_rule_stays_an_item(lst: type) -> None:
     assert _items(back) == _items(doc)
 
 
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_bullet_items_holding_empty_items_are_not_a_rule(depth: int) -> None:
+    """``- - -`` (an item holding an item holding an empty item) is a thematic break."""
+    lst = BulletList((ListItem(()),))
+    for _ in range(depth - 1):
+        lst = BulletList((ListItem((lst,)),))
+    doc = Document("T", "s", (Section("S", (Item(1, (Text("q"),), (lst, Paragraph((Text("after"),)))),)),))
+    back = markdown_reader.read(render(doc), "x.md").document
+    assert _items(back) == _items(doc)
+
+
 @pytest.mark.parametrize("target", ["https://e.org/a<br>b", "https://e.org/a>b", "https://e.org/a\\b<",
                                     "https://e.org/a|b (c) [d]"])
 def test_a_link_target_with_angle_brackets_stays_a_link(target: str) -> None:

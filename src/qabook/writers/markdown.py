@@ -129,15 +129,25 @@ def _indent(text: str, first: str, rest: str) -> str:
     return "\n".join([first + lines[0]] + [(rest + ln) if ln else "" for ln in lines[1:]])
 
 
+_THEMATIC_BREAK_RE = re.compile(r"^ {0,3}([-*_])[ \t]*(?:\1[ \t]*){2,}$")
+
+
 def _list(items: tuple[ListItem, ...], marker: typing.Callable[[int], str]) -> str:
     tight = all(len(li.blocks) <= 1 and all(isinstance(b, Paragraph) for b in li.blocks) for li in items)
-    out: list[str] = []
-    for n, li in enumerate(items):
-        m = marker(n)
-        body = blocks(li.blocks) if li.blocks else ""
-        if m == "- " and isinstance(li.blocks[0] if li.blocks else None, Rule):
-            body = "***" + body[3:]  # '- ---' is one rule, not an item holding a rule
-        out.append(_indent(body, m, " " * len(m)) if body else m.rstrip())
+
+    def render(marker: typing.Callable[[int], str]) -> list[str]:
+        out: list[str] = []
+        for n, li in enumerate(items):
+            m = marker(n)
+            body = blocks(li.blocks) if li.blocks else ""
+            if m == "- " and isinstance(li.blocks[0] if li.blocks else None, Rule):
+                body = "***" + body[3:]  # '- ---' is one rule, not an item holding a rule
+            out.append(_indent(body, m, " " * len(m)) if body else m.rstrip())
+        return out
+
+    out = render(marker)
+    if any(_THEMATIC_BREAK_RE.match(o.split("\n", 1)[0]) for o in out):
+        out = render(lambda n: "* ")  # '- - -' (items holding empty items) is a rule too; '* - -' is not
     return ("\n" if tight else "\n\n").join(out)
 
 
