@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -238,94 +237,3 @@ def test_streamed_qabook_markdown_still_removes_escaped_control_characters(tmp_p
 
     body = zipfile.ZipFile(tmp_path / "t.docx").read("word/document.xml")
     assert b"\x01" not in body and b"\x02" not in body and b"xy" in body
-
-
-needs_fork = pytest.mark.skipif(not pipeline.can_fork(), reason="needs os.fork and two cores")
-
-
-@needs_fork
-def test_reading_in_a_second_process_gives_the_same_bytes_and_report(tmp_path: Path) -> None:
-    src = _qabook_markdown(tmp_path, 30)
-    one, _ = convert(None, src.name, str(tmp_path / "one.docx"), path=str(src))
-    seen: list[tuple[str, int, int]] = []
-    two, _ = convert(None, src.name, str(tmp_path / "two.docx"), path=str(src), parallel=True,
-                     progress=lambda *a: seen.append(a))
-    assert (tmp_path / "one.docx").read_bytes() == (tmp_path / "two.docx").read_bytes()
-    assert two == replace(one, output=str(tmp_path / "two.docx"))
-    assert seen and seen[-1][0] == "reading"  # progress came through the pipe
-
-
-@needs_fork
-def test_an_error_in_the_reading_process_is_a_one_line_error_and_leaves_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = _qabook_markdown(tmp_path, 30)
-    original = pipeline.Conversion.sections
-
-    def failing(self):  # type: ignore[no-untyped-def]
-        for n, s in enumerate(original(self)):
-            if n == 5:
-                raise InputError("is damaged halfway")
-            yield s
-
-    monkeypatch.setattr(pipeline.Conversion, "sections", failing)
-    out = tmp_path / "o.docx"
-    with pytest.raises(InputError, match="is damaged halfway"):
-        convert(None, src.name, str(out), path=str(src), parallel=True)
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [src.name]
-
-
-@needs_fork
-def test_a_crash_in_the_reading_process_is_reported_with_its_traceback(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = _qabook_markdown(tmp_path, 5)
-
-    def crashing(self):  # type: ignore[no-untyped-def]
-        raise ZeroDivisionError("a bug")
-        yield
-
-    monkeypatch.setattr(pipeline.Conversion, "sections", crashing)
-    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug"):
-        convert(None, src.name, str(tmp_path / "o.docx"), path=str(src), parallel=True)
-    assert not (tmp_path / "o.docx").exists()
-
-
-@needs_fork
-def test_a_failing_writer_ends_the_reading_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    src = _qabook_markdown(tmp_path, 30)
-    children: list[int] = []
-    fork = os.fork
-
-    def recording_fork() -> int:
-        pid = fork()
-        if pid:
-            children.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recording_fork)
-
-    def write_two(head, sections, out, date):  # type: ignore[no-untyped-def]
-        next(iter(sections))
-        raise InputError("disk full")
-
-    from qabook.formats import WriterFormat
-
-    writer = WriterFormat("docx", "", (".docx",), lambda *a: None, write_two)
-    with pytest.raises(InputError, match="disk full"):
-        convert(None, src.name, str(tmp_path / "o.docx"), path=str(src), parallel=True, writer=writer)
-    assert len(children) == 1
-    with pytest.raises(ChildProcessError):  # already reaped: no process left behind
-        os.waitpid(children[0], os.WNOHANG)
-
-
-def test_a_second_process_only_when_a_core_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
-    assert pipeline.spare_core()
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 0.0, 0.0))
-    assert not pipeline.spare_core()
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert pipeline.spare_core()

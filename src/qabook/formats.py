@@ -15,14 +15,16 @@ from typing import Any, BinaryIO, Callable, Iterable, Sequence
 from qabook import model
 from qabook.readers import markdown as markdown_reader
 from qabook.readers import transcript
-from qabook.readers.base import InputError, Reading, Streamed
+from qabook.readers.base import Cut, InputError, Reading, Streamed
 from qabook.source import Source
 from qabook.writers import markdown as markdown_writer
 
 ReadFn = Callable[[Source, "str | None"], Reading]
 WriteFn = Callable[[model.Document, BinaryIO, "dt.date | None"], None]
 StreamFn = Callable[[Source, "str | None"], Streamed]
-WriteStreamFn = Callable[[model.Document, Iterable[model.Section], BinaryIO, "dt.date | None"], Sequence[str]]
+WriteStreamFn = Callable[..., Sequence[str]]
+"""(head, sections, out, date) -> warnings; see :attr:`WriterFormat.write_stream`."""
+WritePartFn = Callable[[Iterable[model.Section], BinaryIO], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,11 @@ class ReaderFormat:
     """Read the input as a :class:`~qabook.readers.base.Streamed` reading (sections chunk by
     chunk), for readers of inputs that can be too big to hold as one model; ``read`` then
     collects it."""
+    cut: Callable[[Source], Cut | None] | None = None
+    """Where the input can be read in two parts by two processes, if it can (see
+    :func:`qabook.pipeline.convert`): ``stream`` then reads the bytes before the cut as it would
+    a whole input, and ``stream_from`` the bytes from the cut on."""
+    stream_from: Callable[[Source, Cut], Streamed] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +65,11 @@ class WriterFormat:
     write_stream: WriteStreamFn | None = None
     """Write a document given as its head (no sections) and its sections one at a time, without
     holding them all; ``write`` is then the same for a whole document. Returns warnings about
-    what it could not render as asked (formulas kept as TeX)."""
+    what it could not render as asked (formulas kept as TeX). A writer with ``write_part`` takes
+    a fifth argument: what gives the part that follows the sections (see ``write_part``)."""
+    write_part: WritePartFn | None = None
+    """Write sections as the later part of a document, to a file of records (for another process
+    to join: ``write_stream``'s fifth argument returns the summary this returns, and the file)."""
     equations: bool = False
     """Turns TeX into equations; formulas that cannot be converted are reported (they stay TeX)."""
 
@@ -110,10 +121,16 @@ def _write_docx(doc: model.Document, out: BinaryIO, date: dt.date | None) -> Non
 
 
 def _write_docx_stream(head: model.Document, sections: Iterable[model.Section], out: BinaryIO,
-                       date: dt.date | None) -> Sequence[str]:
+                       date: dt.date | None, then: Callable[[], Any] | None = None) -> Sequence[str]:
     from qabook.writers import docx
 
-    return docx.write_stream(head, sections, out, date=date)
+    return docx.write_stream(head, sections, out, date=date, then=then)
+
+
+def _write_docx_part(sections: Iterable[model.Section], records: BinaryIO) -> Any:
+    from qabook.writers import docx
+
+    return docx.write_part(sections, records)
 
 
 def _lazy_writer(module: str, function: str = "write") -> WriteFn:
@@ -157,7 +174,8 @@ READERS: tuple[ReaderFormat, ...] = (
     ReaderFormat("qabook-json", "qabook's model as JSON (what `-o file.json` writes)", _sniff_json, _read_json),
     ReaderFormat("markdown", "Markdown Q&A: question headings (### 1. …), **bold questions?**, <details> blocks, "
                  "numbered questions with - Answer:, **Q:**/**A:**, question/answer tables",
-                 *_text_format(markdown_reader), stream=markdown_reader.stream),
+                 *_text_format(markdown_reader), stream=markdown_reader.stream,
+                 cut=markdown_reader.cut, stream_from=markdown_reader.stream_from),
     ReaderFormat("docx", "a Word document holding Q&A (question headings, numbered questions, Answer: "
                  "paragraphs, bold questions, question/answer tables), qabook's own DOCX too",
                  lambda source: importlib.import_module("qabook.readers.docx").sniff(source)
@@ -174,7 +192,8 @@ READERS: tuple[ReaderFormat, ...] = (
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
-    WriterFormat("docx", "Word document", (".docx",), _write_docx, _write_docx_stream, equations=True),
+    WriterFormat("docx", "Word document", (".docx",), _write_docx, _write_docx_stream, equations=True,
+                 write_part=_write_docx_part),
     WriterFormat("markdown", "Markdown (CommonMark + GFM, $ math)", (".md", ".markdown"), _write_markdown,
                  _write_markdown_stream),
     WriterFormat("json", "qabook model JSON (versioned; see docs/model.md)", (".json",), _write_json),

@@ -16,7 +16,6 @@ import pickle
 import re
 import signal
 import tempfile
-import time
 import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
@@ -25,7 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 from qabook.formats import ReaderFormat, WriterFormat, pick_reader, reader_named, writer_for
 from qabook.model import Document, Section
-from qabook.readers.base import InputError, Skipped, Streamed
+from qabook.readers.base import Cut, InputError, Skipped, Streamed, unanswered_warning
 from qabook.renditions import RenditionError, RenditionReport, RenditionTally, check_mode, resolve
 from qabook.repair import RepairResult, repair
 from qabook.source import Source, clean_document
@@ -123,11 +122,12 @@ class Conversion:
         self._removed = 0
         self._done = False
         self._progress = progress
-        self._child_report: Report | None = None
+        self._part_warnings: tuple[str, ...] = ()
 
-    def sections(self) -> Iterator[Section]:
+    def sections(self, check: bool = True) -> Iterator[Section]:
         """The document's sections in order; iterate once. Raises :class:`InputError` at the end
-        when the input held no Q&A (or nothing matched the section filter)."""
+        when the input held no Q&A (or nothing matched the section filter); with ``check`` False
+        (a part of an input) that is left to :meth:`check`."""
         options = self._options
         repairs = options.repairs if options.repairs is not None else self.reader.copied
         total, done = self._streamed.total_sections, 0
@@ -160,6 +160,13 @@ class Conversion:
                 self._items += len(section.items)
                 self._answered += sum(1 for it in section.items if it.status == "answered")
                 yield section
+        if check:
+            self.check()
+
+    def check(self) -> None:
+        """Once every section was read: raise :class:`InputError` when the input held no Q&A,
+        the rendition asked for is not there, or no section matched the section filter."""
+        options = self._options
         if not self._read:
             raise InputError("holds no questions and answers that qabook recognises")
         try:
@@ -170,97 +177,43 @@ class Conversion:
             raise InputError("no section matches --select/--since/--until (see `qabook list`)")
         self._done = True
 
-    @property
-    def lazy(self) -> bool:
-        """Whether the reader reads as the sections are taken (so reading can run beside writing)."""
-        return self._streamed.lazy
 
-    def sections_in_child(self) -> Iterator[Section]:
-        """:meth:`sections`, worked out in a forked process while this one writes what it gets.
+    def part(self) -> PartState:
+        """What this conversion of a later part of an input adds to the report (see :meth:`join`);
+        for once every section was read."""
+        streamed = self._streamed
+        return PartState(tuple(self._sections), self._items, self._answered, self._read, self._removed,
+                         self._renditions.report(), tuple(streamed.skipped), dict(streamed.more_skipped),
+                         tuple(streamed.warnings), tuple(streamed.unanswered), self.source.warnings)
 
-        On a machine with two cores or more, reading, repairing and resolving run beside the
-        writer; the sections come through a pipe in order, so the output is the same bytes as
-        :meth:`sections` gives. The child sends each section, then the report (or the one-line
-        error); progress goes through the pipe too, so only this process draws on the terminal.
-        Needs ``os.fork`` (not on Windows): check :func:`can_fork` first.
-        """
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            status = 0
-            try:
-                os.close(read_fd)
-                with open(write_fd, "wb", buffering=1 << 16) as out:
-                    self._serve(out)
-            except BaseException:
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(write_fd)
-        finished = False
-        try:
-            with open(read_fd, "rb", buffering=1 << 16) as inp:
-                while True:
-                    try:
-                        kind, value = pickle.load(inp)
-                    except EOFError:
-                        raise RuntimeError("the process reading the input ended without a word") from None
-                    if kind == "section":
-                        yield value
-                    elif kind == "progress":
-                        if self._progress is not None:
-                            self._progress(*value)
-                    elif kind == "report":
-                        self._child_report = value
-                        self._done = True
-                        finished = True
-                        return
-                    elif kind == "error":
-                        raise InputError(value)
-                    else:
-                        raise RuntimeError(f"reading the input failed in its process:\n{value}")
-        finally:
-            if not finished:  # the writer stopped early: the child has nothing more to do
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-
-    def _serve(self, out: BinaryIO) -> None:
-        """In the child: send the sections, then the report or the error, down ``out``."""
-
-        def send(kind: str, value: object) -> None:
-            pickle.dump((kind, value), out, protocol=pickle.HIGHEST_PROTOCOL)
-
-        if self._progress is not None:
-            shown = [0.0]
-
-            def progress(phase: str, done: int, total: int) -> None:
-                now = time.monotonic()
-                if now - shown[0] >= 0.05:
-                    shown[0] = now
-                    send("progress", (phase, done, total))
-
-            self._progress = progress
-            self.source.progress = lambda done, total: progress("reading", done, total)
-        try:
-            for section in self.sections():
-                send("section", section)
-            send("report", self.report())
-        except InputError as exc:
-            send("error", str(exc))
-        except BaseException:
-            send("crash", traceback.format_exc())
+    def join(self, part: PartState) -> None:
+        """Count in a later part of the input, read by another conversion (:meth:`part`), so that
+        :meth:`report` and :meth:`check` are those of the whole."""
+        self._sections.extend(part.sections)
+        self._items += part.items
+        self._answered += part.answered
+        self._read += part.read
+        self._removed += part.removed
+        self._renditions.add(part.renditions)
+        streamed = self._streamed
+        streamed.skipped.extend(part.skipped)
+        for kind, n in part.more_skipped.items():
+            streamed.more_skipped[kind] = streamed.more_skipped.get(kind, 0) + n
+        streamed.warnings.extend(part.warnings)
+        streamed.unanswered.extend(part.unanswered)
+        self._part_warnings += part.source_warnings
 
     def report(self) -> Report:
         """What the conversion found and did; complete once :meth:`sections` is exhausted."""
         if not self._done:
             raise RuntimeError("the report is ready when every section has been read")
-        if self._child_report is not None:
-            return self._child_report
         streamed = self._streamed
         kinds = Counter(s.kind for s in streamed.skipped) + Counter(streamed.more_skipped)
         order = list(dict.fromkeys(s.kind for s in streamed.skipped))
         renditions = self._renditions.report()
         warnings = tuple(streamed.warnings)
+        if streamed.unanswered:
+            warnings += (unanswered_warning(streamed.unanswered),)
         if self._removed:
             warnings += (f"{self._removed} control character(s) written as escapes or entities removed "
                          "(not allowed in documents)",)
@@ -276,8 +229,26 @@ class Conversion:
                           for name, (description, count, notes) in self._repairs.items()),
             skipped=tuple((k, kinds[k]) for k in order),
             skipped_examples=tuple(streamed.skipped),
-            warnings=self.source.warnings + warnings + renditions.warnings,
+            warnings=self.source.warnings + self._part_warnings + warnings + renditions.warnings,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PartState:
+    """What a conversion of a later part of an input counted (:meth:`Conversion.part`), sent from
+    the process that read it to the one that reports on the whole (:meth:`Conversion.join`)."""
+
+    sections: tuple[tuple[str, int], ...]
+    items: int
+    answered: int
+    read: int
+    removed: int
+    renditions: RenditionReport
+    skipped: tuple[Skipped, ...]
+    more_skipped: dict[str, int]
+    warnings: tuple[str, ...]
+    unanswered: tuple[int, ...]
+    source_warnings: tuple[str, ...]
 
 
 Progress = Callable[[str, int, int], None]
@@ -296,6 +267,13 @@ def open_conversion(data: bytes | None = None, name: str = "-", options: Options
     before renditions are resolved (what ``check`` compares); ``progress`` is told how far it got.
     Raises :class:`InputError` for unusable input, here or while the sections are read.
     """
+    source, reader = _open(data, name, options, path, progress)
+    return _conversion(source, reader, options, keep, keep_renditions, progress)
+
+
+def _open(data: bytes | None, name: str, options: Options, path: str | None,
+          progress: Progress | None) -> tuple[Source, ReaderFormat]:
+    """The input as a :class:`Source`, and the reader for it."""
     # the document names its source by file name only: a folder path is nobody's business
     shown = Path(name).name if name not in ("", "-") else "-"
     source = Source(shown, data=data) if path is None else Source(shown, path=path)
@@ -308,6 +286,11 @@ def open_conversion(data: bytes | None = None, name: str = "-", options: Options
         if _JSON_START_RE.match(source.head_text()):
             raise InputError("is JSON but neither a qabook model nor a chat-app export qabook reads "
                              "(ChatGPT, Claude, Gemini)")
+    return source, reader
+
+
+def _conversion(source: Source, reader: ReaderFormat, options: Options, keep: SectionFilter | None = None,
+                keep_renditions: bool = False, progress: Progress | None = None) -> Conversion:
     if reader.stream is not None:
         streamed = reader.stream(source, options.title)
     else:
@@ -328,13 +311,13 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
 
 
 def can_fork() -> bool:
-    """Whether reading can run in a second process beside the writer (fork and two cores)."""
+    """Whether a second process can convert part of the input (fork and two cores)."""
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def spare_core() -> bool:
     """Whether a core is free for a second process: the last minute's load leaves one idle.
-    (On a busy machine the second process only adds the cost of sending sections across.)"""
+    (On a busy machine the second process only competes with the first.)"""
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
@@ -349,20 +332,27 @@ def convert(data: bytes | None, name: str, output: str, options: Options = Optio
     """Convert an input to ``output`` atomically, streaming where reader and writer allow it.
 
     Returns the report and the writer used. A writer without ``write_stream`` gets the whole
-    document; one with it gets the sections as they are read, so memory stays flat. With
-    ``parallel`` (and :func:`can_fork`), a reader that reads as sections are taken runs in a
-    forked process beside the writer (:meth:`Conversion.sections_in_child`); the output is the
-    same. Only for single-threaded programs such as the command line: forking a process that
-    runs other threads is unsafe.
+    document; one with it gets the sections as they are read, so memory stays flat.
+
+    With ``parallel`` (and :func:`can_fork`), a file whose reader can cut it in two
+    (:attr:`~qabook.formats.ReaderFormat.cut`) for a writer that can write a part
+    (:attr:`~qabook.formats.WriterFormat.write_part`) is converted by two processes: a forked one
+    reads and writes the second half while this one does the first, then joins it. The output
+    and the report are the same as without. Only for single-threaded programs such as the
+    command line: forking a process that runs other threads is unsafe.
     """
     w = writer or writer_for(output)
     check_folder(output)
-    conversion = open_conversion(data, name, options, path=path, keep=keep, progress=progress)
+    source, reader = _open(data, name, options, path, progress)
+    repairs = options.repairs if options.repairs is not None else reader.copied
+    if (parallel and reader.cut is not None and w.write_part is not None and not repairs
+            and path is not None and can_fork()):
+        at = reader.cut(source)
+        if at is not None:
+            return _convert_in_parts(source, name, reader, at, output, w, options, date, keep, progress), w
+    conversion = _conversion(source, reader, options, keep, progress=progress)
     unconverted: list[str] = []
-    if parallel and w.write_stream is not None and conversion.lazy and can_fork():
-        sections = conversion.sections_in_child()
-    else:
-        sections = conversion.sections()
+    sections = conversion.sections()
     if w.write_stream is not None:
         stream = w.write_stream
         # a streaming writer reports the formulas it had to keep as TeX itself
@@ -372,10 +362,91 @@ def convert(data: bytes | None, name: str, output: str, options: Options = Optio
             sections = _checking_formulas(sections, unconverted)
         doc = replace(conversion.head, sections=tuple(sections))
         _write_atomic(output, lambda fh: w.write(doc, fh, date))
+    return _final_report(conversion, name, output, w, unconverted), w
+
+
+def _final_report(conversion: Conversion, name: str, output: str, w: WriterFormat,
+                  unconverted: list[str]) -> Report:
     report = conversion.report()
-    report = replace(report, source=name, output=output, writer=w.name,
-                     warnings=report.warnings + tuple(unconverted))
-    return report, w
+    return replace(report, source=name, output=output, writer=w.name,
+                   warnings=report.warnings + tuple(unconverted))
+
+
+def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, output: str, w: WriterFormat,
+                      options: Options, date: dt.date | None, keep: SectionFilter | None,
+                      progress: Progress | None) -> Report:
+    """:func:`convert` by two processes: a forked one converts the input from ``at`` on into a
+    part (records in a temporary file, then its counts down a pipe) while this one converts the
+    input before ``at`` and then joins the part. An error in either is the error one process
+    would have raised first; a failure here ends the other process, which is always reaped."""
+    assert reader.stream is not None and reader.stream_from is not None and w.write_part is not None
+    assert w.write_stream is not None
+    write_part, stream_from = w.write_part, reader.stream_from
+    records = tempfile.TemporaryFile()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: converts the second part, never returns
+        status = 0
+        try:
+            os.close(read_fd)
+            with open(write_fd, "wb") as pipe:
+                try:
+                    later = source.window(at.offset)
+                    part = Conversion(later, reader, stream_from(later, at), options, keep)
+                    summary = write_part(part.sections(check=False), records)
+                    message: tuple[str, object] = ("part", (summary, part.part()))
+                except InputError as exc:
+                    message = ("error", str(exc))
+                except BaseException:
+                    message = ("crash", traceback.format_exc())
+                pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    finished = False
+    try:
+        # the first part ends with the newline before the cut, so its last line is the one the
+        # whole file gives there (an empty line), not an extra one
+        earlier = source.window(0, at.offset - 1)
+        size = os.path.getsize(source.path) if source.path else 0
+        if progress is not None:  # the first part's bytes, out of the whole file's
+            earlier.progress = lambda done, total: progress("reading", done, size)
+        first = Conversion(earlier, reader, reader.stream(earlier, options.title), options, keep,
+                           progress=progress)
+
+        def then() -> tuple[Any, BinaryIO]:
+            nonlocal finished
+            with open(read_fd, "rb", closefd=False) as pipe:
+                try:
+                    kind, value = pickle.load(pipe)
+                except EOFError:
+                    raise RuntimeError("the process converting the second part ended without a word") from None
+            finished = True
+            if progress is not None:
+                progress("reading", size, size)
+            if kind == "error":
+                raise InputError(str(value))
+            if kind != "part":
+                raise RuntimeError(f"converting the second part failed in its process:\n{value}")
+            summary, state = value
+            first.join(state)
+            first.check()
+            records.seek(0)
+            return summary, records
+
+        unconverted: list[str] = []
+        stream = w.write_stream
+        _write_atomic(output, lambda fh: unconverted.extend(
+            stream(first.head, first.sections(check=False), fh, date, then)))
+        return _final_report(first, name, output, w, unconverted)
+    finally:
+        os.close(read_fd)
+        if not finished:  # this part failed first: the other has nothing more to do
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        records.close()
 
 
 def formula_warnings(doc: Document) -> list[str]:

@@ -215,6 +215,47 @@ class _Watched(io.RawIOBase):
         super().close()
 
 
+class _Window(io.RawIOBase):
+    """The bytes ``start`` to ``end`` of a binary stream, as a stream of their own."""
+
+    def __init__(self, inner: BinaryIO, start: int, end: int) -> None:
+        super().__init__()
+        self._inner = inner
+        self._start = start
+        self._end = end
+        inner.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._end - self._inner.tell()
+        if left <= 0:
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), left)]
+        return int(self._inner.readinto(view))  # type: ignore[attr-defined]
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            target = self._start + offset
+        elif whence == io.SEEK_CUR:
+            target = self._inner.tell() + offset
+        else:
+            target = self._end + offset
+        self._inner.seek(min(max(target, self._start), self._end))
+        return self._inner.tell() - self._start
+
+    def tell(self) -> int:
+        return self._inner.tell() - self._start
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 class Source:
     """One input: a file on disk or bytes in memory, read only as far as a reader needs.
 
@@ -233,11 +274,22 @@ class Source:
         """The input's file name as documents show it (``-`` for standard input)."""
         self.path = path
         self._data = data
+        self._window: tuple[int, int] | None = None
         self._head: bytes | None = None
         self._text: SourceText | None = None
         self._streamed: tuple[str, tuple[str, ...]] | None = None
         self.watched = False
         """Whether the text :meth:`lines` has read holds its ``watch`` string."""
+
+    def window(self, start: int, end: int | None = None) -> Source:
+        """The bytes from ``start`` to ``end`` (the end of the input by default) as a source of
+        their own, with the same name (for a reader that reads a file in parts)."""
+        if self._data is not None:
+            return Source(self.name, data=self._data[start:end])
+        assert self.path is not None and self._window is None
+        part = Source(self.name, path=self.path)
+        part._window = (start, os.stat(self.path).st_size if end is None else end)
+        return part
 
     def open(self) -> BinaryIO:
         """A fresh binary stream over the whole input."""
@@ -246,6 +298,8 @@ class Source:
         else:
             assert self.path is not None
             stream = open(self.path, "rb")
+            if self._window is not None:
+                stream = typing.cast(BinaryIO, io.BufferedReader(_Window(stream, *self._window)))
         if self.progress is not None:
             # looked up at each read, so a callback set later (in a forked reader) takes over
             return typing.cast(BinaryIO, _Watched(stream, self._tell_progress))
@@ -323,6 +377,8 @@ class Source:
             return
         if self._data is not None:
             total = len(self._data)
+        elif self._window is not None:
+            total = self._window[1] - self._window[0]
         else:
             assert self.path is not None
             total = os.stat(self.path).st_size

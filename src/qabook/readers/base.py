@@ -39,6 +39,23 @@ class Reading:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Where an input can be read in two parts, each by a process of its own: the second part
+    starts at byte ``offset``, on line ``line``, with a section of its own (see
+    :attr:`qabook.formats.ReaderFormat.cut`)."""
+
+    offset: int
+    line: int
+
+
+def unanswered_warning(where: list[int], unit: str = "lines") -> str:
+    """The warning for questions kept without an answer, at ``where`` (lines or paragraphs)."""
+    n = len(where)
+    shown = ", ".join(str(x) for x in where[:8]) + (", …" if n > 8 else "")
+    return f"{n} question{'s' if n != 1 else ''} without an answer, kept as unanswered ({unit} {shown})"
+
+
 @dataclass(slots=True)
 class Streamed:
     """A reading whose sections arrive a few at a time, for inputs too big to hold as one model.
@@ -60,9 +77,9 @@ class Streamed:
     thousands; a few of each kind are examples enough)."""
     total_sections: int | None = None
     """How many sections the chunks hold, when the reader knows before they come (a progress bar)."""
-    lazy: bool = False
-    """The reader reads as the chunks are taken (rather than before the first), so reading can
-    run in a process of its own beside the writer."""
+    unanswered: list[int] = field(default_factory=list)
+    """Lines of the questions kept without an answer, for a reader that reports them by line
+    (:func:`unanswered_warning`; kept as numbers so that two parts of one input add up)."""
     escapes: bool = True
     """Whether the input may spell characters no document may hold as escapes (``&#1;``,
     ``\\u0001``) that readers turn into those characters; the pipeline then removes them. A reader

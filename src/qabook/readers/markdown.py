@@ -34,6 +34,7 @@ reported, never counted as answered.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -60,9 +61,9 @@ from qabook.model import (
     plain_text,
 )
 from qabook.readers import _html
-from qabook.readers.base import InputError, Reading, Skipped, Streamed
+from qabook.readers.base import Cut, InputError, Reading, Skipped, Streamed, unanswered_warning
 from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse, parse_blocks, parse_inlines
-from qabook.source import Source
+from qabook.source import CHUNK, Source
 from qabook.writers.markdown import SIGNATURE
 
 if TYPE_CHECKING:
@@ -434,10 +435,7 @@ class Builder:
         skipped.extend(self.placeholders)
         warnings: list[str] = []
         if self.unanswered:
-            n = len(self.unanswered)
-            where = ", ".join(str(x) for x in self.unanswered[:8]) + (", …" if n > 8 else "")
-            warnings.append(f"{n} question{'s' if n != 1 else ''} without an answer, kept as unanswered "
-                            f"({'lines' if self.fmt == NAME else 'paragraphs'} {where})")
+            warnings.append(unanswered_warning(self.unanswered, "lines" if self.fmt == NAME else "paragraphs"))
         doc = replace(self.head(name, layout), sections=out)
         return Reading(doc, tuple(sorted(skipped, key=lambda s: s.line)), tuple(warnings))
 
@@ -937,6 +935,19 @@ _MARKS = ("#", "`", "~")
 first character is "" and is not among them."""
 
 
+def _fence_after(fence: str | None, line: str) -> tuple[str | None, bool]:
+    """The top-level fence open after ``line`` (``fence``: the one open before it), and whether
+    the line is code or a fence line, so no heading."""
+    m = _FENCE.match(line)
+    if fence is not None:
+        if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
+            return None, True
+        return fence, True
+    if m:
+        return m.group(1), True
+    return None, False
+
+
 def _own_layout_builder(title: str | None) -> Builder:
     b = Builder(title)
     b.drop_rules = False  # what qabook wrote is read as it is: rules, labels and stand-ins are answers
@@ -945,7 +956,7 @@ def _own_layout_builder(title: str | None) -> Builder:
     return b
 
 
-def _own_layout_sections(lines: Iterator[str], b: Builder) -> Iterator[tuple[Section, ...]]:
+def _own_layout_sections(lines: Iterator[str], b: Builder, first_line: int = 1) -> Iterator[tuple[Section, ...]]:
     """The fast path for a file qabook's Markdown writer wrote (it starts with the signature).
 
     That writer puts only ``#``, ``##`` and ``###`` headings at the start of lines, blank lines
@@ -965,20 +976,15 @@ def _own_layout_sections(lines: Iterator[str], b: Builder) -> Iterator[tuple[Sec
             b.answer(list(parse_blocks("\n".join(chunk))), chunk_end)
         chunk.clear()
 
-    for no, line in enumerate(lines, start=1):
+    for no, line in enumerate(lines, start=first_line):
         if line[:1] not in _MARKS:  # most lines: neither a fence nor a heading
             if b.item is not None:
                 chunk.append(line)
                 if line and not line.isspace():
                     chunk_end = no
             continue
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
-                fence = None
-        elif m:
-            fence = m.group(1)
-        else:
+        fence, code = _fence_after(fence, line)
+        if not code:
             h = _QABOOK_HEADING.match(line)
             if h:
                 flush()
@@ -1014,7 +1020,12 @@ def stream(source: Source, title: str | None) -> Streamed:
     b = _own_layout_builder(title)
     sections = _own_layout_sections(source.lines(watch="&#"), b)
     first = next(sections, None)  # the title comes before the first section
-    streamed = Streamed(b.head(source.name), iter(()), escapes=source.watched, lazy=True)
+    return _own_layout_stream(source, b, sections, first)
+
+
+def _own_layout_stream(source: Source, b: Builder, sections: Iterator[tuple[Section, ...]],
+                       first: tuple[Section, ...] | None) -> Streamed:
+    streamed = Streamed(b.head(source.name), iter(()), escapes=source.watched)
 
     def chunks() -> Iterator[tuple[Section, ...]]:
         # a chunk goes out when the next section's heading has been read, so the text it came
@@ -1025,12 +1036,108 @@ def stream(source: Source, title: str | None) -> Streamed:
         for chunk in sections:
             streamed.escapes = source.watched
             yield chunk
+        # the questions without an answer go as line numbers, which two parts of a file add up
+        streamed.unanswered.extend(b.unanswered)
+        b.unanswered.clear()
         reading = b.reading(source.name, "headings", allow_empty=True)
         streamed.skipped.extend(reading.skipped)
         streamed.warnings.extend(reading.warnings)
 
     streamed.chunks = chunks()
     return streamed
+
+
+CUT_AT = 0.5
+"""Where (as a share of its bytes) :func:`cut` starts looking for a section heading: the process
+that reads the first part also joins the second and compresses the whole document."""
+
+
+def cut(source: Source, at: float | None = None) -> Cut | None:
+    """Where a file qabook's Markdown writer wrote can be read in two parts: the first level-1 or
+    level-2 heading outside fenced code from ``at`` of its bytes on (:data:`CUT_AT` by default),
+    as the fast path reads it.
+
+    Only for UTF-8 text that decoding leaves as it is (no invalid bytes, no control characters,
+    ``\\n`` newlines): then each part decodes to the lines the whole would give, and the parts'
+    reports add up to the whole's. ``None`` when the file is not such or has no heading there.
+    The file is read twice in chunks, never whole: once to check the text, once up to the cut
+    for the lines that open a heading or a fence (a few milliseconds per megabyte, all in C but
+    for those lines).
+    """
+    head = source.head()
+    if not source.head_text().startswith(SIGNATURE) or head.startswith(
+            (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    size = _clean_utf8_size(source)
+    if size is None:
+        return None
+    middle = int(size * (CUT_AT if at is None else at))
+    fence: str | None = None
+    base = 0  # the offset of buf in the file; buf starts with the newline before a line
+    line_no = 1  # the number of the line after buf's first newline
+    buf = b""
+    with source.open() as fh:
+        while chunk := fh.read(CHUNK):
+            buf += chunk
+            done = 0
+            for m in _MARK_LINE.finditer(buf):
+                start = m.start() + 1
+                end = buf.find(b"\n", start)
+                if end < 0:
+                    break
+                line_no += buf.count(b"\n", done, m.start() + 1)
+                done = m.start() + 1
+                line = buf[start:end].decode("utf-8")
+                fence, code = _fence_after(fence, line)
+                if not code and base + start >= middle:
+                    h = _QABOOK_HEADING.match(line)
+                    if h and len(h.group(1)) < 3:
+                        return Cut(base + start, line_no)
+            keep = buf.rfind(b"\n", done)  # the last line may go on in the next chunk
+            keep = done if keep < 0 else keep
+            line_no += buf.count(b"\n", done, keep)
+            base += keep
+            buf = buf[keep:]
+    return None
+
+
+_MARK_LINE = re.compile(rb"\n[#`~]")
+"""A line that may open a heading or a fence (after the newline that ends the line before)."""
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
+"""Bytes of characters decoding removes or changes (control characters, ``\\r``)."""
+
+
+def _clean_utf8_size(source: Source) -> int | None:
+    """The size of ``source`` if it is UTF-8 (a BOM allowed) that decoding leaves as it is, else
+    ``None``. (Surrogates are invalid UTF-8; U+FFFE and U+FFFF are looked for as bytes, two kept
+    from each chunk so that one cut by a chunk boundary is found.)"""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    size = 0
+    tail = b""
+    with source.open() as fh:
+        try:
+            while chunk := fh.read(CHUNK):
+                size += len(chunk)
+                decoder.decode(chunk)
+                if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
+                    return None
+                joined = tail + chunk
+                if b"\xef\xbf\xbe" in joined or b"\xef\xbf\xbf" in joined:
+                    return None
+                tail = chunk[-2:]
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return size
+
+
+def stream_from(source: Source, at: Cut) -> Streamed:
+    """The second part of a file :func:`cut` cut, read as :func:`stream` reads the whole:
+    ``source`` holds the bytes from the cut on, which start at a section heading on line
+    ``at.line``. Its head has no title of its own (the first part's is the document's)."""
+    b = _own_layout_builder(None)
+    b.h1_title = False  # a level-1 heading here is a section, as it is after the first question
+    return _own_layout_stream(source, b, _own_layout_sections(source.lines(watch="&#"), b, at.line), None)
 
 
 def _escapes(text: str) -> bool:

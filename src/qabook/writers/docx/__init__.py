@@ -26,6 +26,12 @@ inside its paragraph, a display formula an ``m:oMathPara`` alone in a "Math Bloc
 (:mod:`qabook.math` converts TeX -> MathML -> OMML, cached per formula). A formula that cannot be
 converted keeps its TeX, visibly, in the "Math TeX" character style; none is dropped.
 
+A document can be written in two parts by two processes (:func:`write_part` for the later one,
+then ``write_stream(..., then=…)`` for the earlier one, which joins it): the later part leaves a
+reference wherever a number depends on what came before (bookmark ids, item numbers, hyperlink
+relationships, numbering instances), and joining fills them in, so the bytes are those one
+process would write. A reference is a record of where it goes, not a string to search for.
+
 Every part validates against the ECMA-376 Transitional schemas (the tests check this); no Word
 extensions (``mc:Ignorable``, ``w14``) are used.
 """
@@ -37,7 +43,7 @@ import typing
 import zipfile
 
 from qabook.model import Document, Section
-from qabook.writers.docx._body import BodyWriter
+from qabook.writers.docx._body import BodyWriter, PartSummary
 from qabook.writers.docx._parts import (
     APP_XML,
     CONTENT_TYPES,
@@ -50,7 +56,7 @@ from qabook.writers.docx._parts import (
     reference_part,
 )
 
-__all__ = ["write", "write_stream"]
+__all__ = ["PartSummary", "write", "write_part", "write_stream"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 3
@@ -85,14 +91,21 @@ def write(doc: Document, out: typing.BinaryIO, *, date: datetime.date | None = N
 
 
 def write_stream(head: Document, sections: typing.Iterable[Section], out: typing.BinaryIO, *,
-                 date: datetime.date | None = None) -> list[str]:
+                 date: datetime.date | None = None,
+                 then: typing.Callable[[], tuple[PartSummary, typing.BinaryIO]] | None = None) -> list[str]:
     """Write the document ``head`` (title, source; its own sections are ignored) with
     ``sections`` taken one at a time, as :func:`write` does for a whole document: memory does not
     grow with the number of sections (the body waits in a temporary file until the title page,
-    which counts the questions, has been written)."""
+    which counts the questions, has been written).
+
+    ``then``, called once the sections are written, gives the rest of the document as a part
+    another process wrote with :func:`write_part` (its summary, and its records from the start)."""
     body = BodyWriter()
     for section in sections:
         body.section(section)
+    if then is not None:
+        summary, records = then()
+        body.join(summary, records)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         _put(zf, "[Content_Types].xml", CONTENT_TYPES)
         _put(zf, "_rels/.rels", ROOT_RELS)
@@ -107,3 +120,14 @@ def write_stream(head: Document, sections: typing.Iterable[Section], out: typing
         _put(zf, "docProps/core.xml", core_xml(head.title, date))
         _put(zf, "docProps/app.xml", APP_XML)
     return body.unconverted
+
+
+def write_part(sections: typing.Iterable[Section], records: typing.BinaryIO) -> PartSummary:
+    """Write ``sections`` as the later part of a document, as records to ``records``, for the
+    writer of the earlier part to join (see ``then`` of :func:`write_stream`)."""
+    body = BodyWriter(part=records)
+    for section in sections:
+        body.section(section)
+    summary = body.part_summary()
+    records.flush()
+    return summary

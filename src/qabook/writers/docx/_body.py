@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime
 import functools
+import pickle
 import re
 import tempfile
 import typing
+from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -193,6 +195,9 @@ class _Ctx(NamedTuple):
 
 
 _TOP = _Ctx(0, 0, 0)
+_NUM_ID = "\x00"
+"""Where a part's ordered-list numId goes in the paragraph properties made for it (no text of the
+document holds the character: it is removed from every input)."""
 
 
 # ------------------------------------------------------------------ equations
@@ -245,6 +250,32 @@ def heading_text(item: Item) -> str:
     return question if item.number is None else f"{item.number}. {question}"
 
 
+class _Ref(NamedTuple):
+    """A number the body of a part cannot know, filled in when the part is joined (see
+    :meth:`BodyWriter.join`): ``b`` a bookmark id, ``S`` / ``Q`` a section's / an item's number
+    (``_TocS3``, ``_TocQ12``), ``r`` a hyperlink's relationship, ``n`` an ordered list's numId, ``p``
+    the first section heading's paragraph properties (a page break when nothing comes before it).
+    ``value`` counts within the part."""
+
+    kind: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartSummary:
+    """What a part of the body (:meth:`BodyWriter.part_summary`) needs from the whole document,
+    and what it adds to it; small, so it crosses from the process that wrote the part."""
+
+    sections: int
+    items: int
+    bookmarks: int
+    links: tuple[str, ...]
+    """Hyperlink targets in the order the part first used them."""
+    ordered: tuple[tuple[int, int, int], ...]
+    """``(digits, ilvl, start)`` per ordered list, in order."""
+    unconverted: tuple[str, ...]
+
+
 # ------------------------------------------------------------------ the writer
 
 
@@ -255,15 +286,25 @@ class BodyWriter:
     then a temporary file once it is big) and the table of contents to another, because both
     come after the title page, which names the number of questions, known only at the end.
     :meth:`finish` writes the part: title page, then contents and body copied in chunks.
+
+    With ``part``, the writer writes a later part of a document whose earlier part another
+    process writes: the body and contents go to ``part`` as records, with :class:`_Ref` in place
+    of every number that depends on what comes before (bookmarks, item numbers, relationships,
+    numbering), and :meth:`part_summary` tells the rest. The writer of the earlier part then
+    :meth:`join` s it, and the document is the same bytes as if one writer had written it all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, part: typing.BinaryIO | None = None) -> None:
+        self._part = part
+        self._refs: list[int] = []
+        """Where the buffer holds a :class:`_Ref` (only for a part)."""
+        self._toc_part: list[tuple[str, str, int, str]] = []
         self._body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self._toc_spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self._buf: list[str] = []
         self._out = self._buf.append
         self._toc_buf: list[str] = []
-        self._toc_held: tuple[str, str, str] | None = None
+        self._toc_held: tuple[str, str, int, str] | None = None
         """The last contents entry, written when the next one comes (the last one ends the field)."""
         self.links: dict[str, str] = {}
         """Link target -> rId, in first-use order."""
@@ -282,9 +323,37 @@ class BodyWriter:
     # -------------------------------------------------------------- plumbing
 
     def _flush(self) -> None:
-        if self._buf:
+        if self._part is not None:
+            self._flush_part()
+        elif self._buf:
             self._body.write("".join(self._buf).encode("utf-8"))
             self._buf.clear()
+
+    def _flush_part(self) -> None:
+        """The buffer as a ``body`` record: its text and where each reference goes in it."""
+        buf, part = self._buf, self._part
+        assert part is not None
+        if buf:
+            pieces: list[str] = []
+            refs: list[tuple[int, _Ref]] = []
+            position = start = 0
+            for i in self._refs:
+                text = "".join(buf[start:i])
+                pieces.append(text)
+                position += len(text)
+                refs.append((position, typing.cast(_Ref, buf[i])))
+                start = i + 1
+            pieces.append("".join(buf[start:]))
+            pickle.dump(("body", "".join(pieces), refs), part, protocol=pickle.HIGHEST_PROTOCOL)
+            buf.clear()
+            self._refs.clear()
+        if self._toc_part:
+            pickle.dump(("toc", self._toc_part), part, protocol=pickle.HIGHEST_PROTOCOL)
+            self._toc_part = []
+
+    def _ref(self, kind: str, value: int) -> None:
+        self._refs.append(len(self._buf))
+        self._buf.append(_Ref(kind, value))  # type: ignore[arg-type]  # (strings but for these)
 
     def _maybe_flush(self) -> None:
         if len(self._buf) >= FLUSH_AT:
@@ -296,6 +365,15 @@ class BodyWriter:
             rid = f"rId{FIRST_LINK_RID + len(self.links)}"
             self.links[target] = rid
         return rid
+
+    def _rel_attribute(self, target: str) -> None:
+        """``r:id="…"`` for a hyperlink to ``target``."""
+        if self._part is None:
+            self._out(f'r:id="{self._rel(target)}"')
+            return
+        self._out('r:id="')
+        self._ref("r", int(self._rel(target)[3:]) - FIRST_LINK_RID)
+        self._out('"')
 
     def _ordered_num(self, digits: int, ilvl: int, start: int) -> int:
         abstract_id = self.widths.get(digits)
@@ -327,14 +405,67 @@ class BodyWriter:
         """Write one section (its heading and items) to the body and its entries to the contents."""
         index = self._sections
         self._sections += 1
-        self._toc_entry("TOC1", f"_TocS{index + 1}", _one_line(section.title))
+        self._toc_entry("TOC1", "S", index + 1, _one_line(section.title))
         self._section_heading(section, index, first=index == 0)
         for item in section.items:
             self._items += 1
-            self._toc_entry("TOC2", f"_TocQ{self._items}", heading_text(item))
+            self._toc_entry("TOC2", "Q", self._items, heading_text(item))
             self._item(item, self._items)
             self._maybe_flush()
         self._flush()
+
+    def part_summary(self) -> PartSummary:
+        """What :meth:`join` needs besides the records (for a part, once its sections are written)."""
+        assert self._part is not None
+        self._flush()
+        digits = {abstract: width for width, abstract in self.widths.items()}
+        return PartSummary(self._sections, self._items, self._bookmarks, tuple(self.links),
+                           tuple((digits[a], ilvl, start) for a, ilvl, start in self.ordered),
+                           tuple(self.unconverted))
+
+    def join(self, summary: PartSummary, records: typing.BinaryIO) -> None:
+        """Append a part written by another writer (``records`` from its start, ``summary`` from
+        :meth:`part_summary`): its references become this document's numbers, in the order one
+        writer would have given them, and its contents entries follow this writer's."""
+        self._flush()
+        bookmarks, sections, items = self._bookmarks, self._sections, self._items
+        rids = [self._rel(target) for target in summary.links]
+        num_ids = [self._ordered_num(digits, ilvl, start) for digits, ilvl, start in summary.ordered]
+        first = _ppr("Heading1", page_break=sections == 0)
+        write = self._body.write
+        while True:
+            try:
+                record = pickle.load(records)
+            except EOFError:
+                break
+            if record[0] == "body":
+                _, text, refs = record
+                pieces: list[str] = []
+                last = 0
+                for position, (kind, value) in refs:
+                    pieces.append(text[last:position])
+                    last = position
+                    if kind == "b":
+                        pieces.append(str(bookmarks + value))
+                    elif kind == "Q":
+                        pieces.append(str(items + value))
+                    elif kind == "S":
+                        pieces.append(str(sections + value))
+                    elif kind == "r":
+                        pieces.append(rids[value])
+                    elif kind == "n":
+                        pieces.append(str(num_ids[value]))
+                    else:
+                        pieces.append(first)
+                pieces.append(text[last:])
+                write("".join(pieces).encode("utf-8"))
+            else:
+                for style, kind, number, entry in record[1]:
+                    self._toc_entry(style, kind, number + (sections if kind == "S" else items), entry)
+        self._sections += summary.sections
+        self._items += summary.items
+        self._bookmarks += summary.bookmarks
+        self.unconverted.extend(summary.unconverted)
 
     @property
     def size(self) -> int:
@@ -376,49 +507,76 @@ class BodyWriter:
         for line in lines:
             out(f"<w:p>{subtitle}{_run(line, '')}</w:p>")
 
-    def _toc_entry(self, style: str, anchor: str, text: str) -> None:
-        """A contents entry; each is written when the next arrives, so the last can end the field."""
+    def _toc_entry(self, style: str, kind: str, number: int, text: str) -> None:
+        """A contents entry, linking to bookmark ``_Toc{kind}{number}``; each is written when the
+        next arrives, so the last can end the field (in a part, each is a record)."""
+        if self._part is not None:
+            self._toc_part.append((style, kind, number, text))
+            return
         held = self._toc_held
-        self._toc_held = (style, anchor, text)
+        self._toc_held = (style, kind, number, text)
         if held is not None:
             self._write_toc_entry(*held, last=False)
             if len(self._toc_buf) >= FLUSH_AT:
                 self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
                 self._toc_buf.clear()
 
-    def _write_toc_entry(self, style: str, anchor: str, text: str, *, last: bool) -> None:
+    def _write_toc_entry(self, style: str, kind: str, number: int, text: str, *, last: bool) -> None:
         out = self._toc_buf.append
         out(f"<w:p>{_ppr(style)}")
         if not self._toc_started:
             self._toc_started = True
             out(_TOC_BEGIN)
-        out(f'<w:hyperlink w:anchor="{anchor}" w:history="1">{_run(text, "")}</w:hyperlink>')
+        out(f'<w:hyperlink w:anchor="_Toc{kind}{number}" w:history="1">{_run(text, "")}</w:hyperlink>')
         if last:
             out(_TOC_END)
         out("</w:p>")
 
-    def _bookmark_start(self, name: str) -> int:
+    def _bookmark_start(self, kind: str, number: int) -> int:
+        """Bookmark ``_Toc{kind}{number}`` starts here; returns its id."""
         bid = self._bookmarks
         self._bookmarks += 1
-        self._out(f'<w:bookmarkStart w:id="{bid}" w:name="{name}"/>')
+        if self._part is None:
+            self._out(f'<w:bookmarkStart w:id="{bid}" w:name="_Toc{kind}{number}"/>')
+            return bid
+        out, ref = self._out, self._ref
+        out('<w:bookmarkStart w:id="')
+        ref("b", bid)
+        out(f'" w:name="_Toc{kind}')
+        ref(kind, number)
+        out('"/>')
         return bid
+
+    def _bookmark_end(self, bid: int) -> None:
+        if self._part is None:
+            self._out(f'<w:bookmarkEnd w:id="{bid}"/>')
+            return
+        self._out('<w:bookmarkEnd w:id="')
+        self._ref("b", bid)
+        self._out('"/>')
 
     def _section_heading(self, section: Section, index: int, *, first: bool) -> None:
         out = self._out
-        out(f"<w:p>{_ppr('Heading1', page_break=first)}")
-        bid = self._bookmark_start(f"_TocS{index + 1}")
+        if first and self._part is not None:  # first in the part: first in the document only
+            out("<w:p>")  # when no section came before it (see join)
+            self._ref("p", 0)
+        else:
+            out(f"<w:p>{_ppr('Heading1', page_break=first)}")
+        bid = self._bookmark_start("S", index + 1)
         out(_run(section.title, ""))
-        out(f'<w:bookmarkEnd w:id="{bid}"/></w:p>')
+        self._bookmark_end(bid)
+        out("</w:p>")
 
     def _item(self, item: Item, number: int) -> None:
         out = self._out
         self._number = item.number
         out(f"<w:p>{_ppr('Heading2')}")
-        bid = self._bookmark_start(f"_TocQ{number}")
+        bid = self._bookmark_start("Q", number)
         if item.number is not None:
             out(_run(f"{item.number}. ", ""))
         self._inlines(item.question, 0)
-        out(f'<w:bookmarkEnd w:id="{bid}"/></w:p>')
+        self._bookmark_end(bid)
+        out("</w:p>")
         for block in item.answer:
             self._block(block, _TOP)
         if item.status == "unanswered":
@@ -466,22 +624,34 @@ class BodyWriter:
         largest = start + max(len(block.items) - 1, 0)
         digits = len(str(largest))
         num_id = self._ordered_num(digits, min(ctx.depth, MAX_ILVL), start)
+        if self._part is not None:  # numId of the document: known when the part is joined
+            self._list_items(block.items, _Ref("n", num_id - BULLET_NUM_ID - 1), ordered_hang(digits), ctx)
+            return
         self._list_items(block.items, num_id, ordered_hang(digits), ctx)
 
-    def _list_items(self, items: tuple[ListItem, ...], num_id: int, hang: int, ctx: _Ctx) -> None:
+    def _list_items(self, items: tuple[ListItem, ...], num_id: int | _Ref, hang: int, ctx: _Ctx) -> None:
         """Items of one list: the first paragraph of each carries the number, the rest indent."""
         out = self._out
         ilvl = min(ctx.depth, MAX_ILVL)
         marker = ctx.left + (LIST_MARKER_INDENT if ctx.depth == 0 and ctx.quote == 0 else 0)
         text_left = marker + hang
         inner = _Ctx(text_left, ctx.quote, ctx.depth + 1)
-        numpr = f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
+        shown = _NUM_ID if isinstance(num_id, _Ref) else num_id
+        numpr = f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{shown}"/></w:numPr>'
         ppr = _build_ppr(  # not cached: numId differs for every ordered list
             "Quote" if ctx.quote else "ListParagraph", numpr=numpr, left=text_left, hanging=hang
         )
+        ref: _Ref | None = num_id if isinstance(num_id, _Ref) else None
+        if ref is not None:  # a part's ordered list: the numId goes between the two halves
+            before, after = ppr.split(_NUM_ID)
         for item in items:
             blocks = item.blocks
-            out(f"<w:p>{ppr}")
+            if ref is None:
+                out(f"<w:p>{ppr}")
+            else:
+                out(f"<w:p>{before}")
+                self._ref(*ref)
+                out(after)
             if blocks and isinstance(blocks[0], Paragraph):
                 self._inlines(blocks[0].inlines, 0)
                 blocks = blocks[1:]
@@ -620,7 +790,9 @@ class BodyWriter:
             self._inlines(node.children, fmt | LINK)
             self._out("</w:hyperlink>")
             return
-        self._out(f'<w:hyperlink r:id="{self._rel(target)}" w:history="1">')
+        self._out("<w:hyperlink ")
+        self._rel_attribute(target)
+        self._out(' w:history="1">')
         self._inlines(node.children, fmt | LINK)
         self._out("</w:hyperlink>")
 
