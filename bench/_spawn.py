@@ -2,7 +2,7 @@
 
 Usage: ``python -S -I bench/_spawn.py TIMEOUT STDERR_FILE -- COMMAND [ARG ...]``
 
-Prints one JSON object: ``{"status", "timed_out", "wall", "cpu", "maxrss_kib"}``.
+Prints one JSON object: ``{"status", "timed_out", "wall", "cpu", "maxrss_kib", "tree_rss_kib"}``.
 
 Why a separate, tiny process: on Linux a process's peak RSS (``ru_maxrss``) survives ``exec``,
 and a forked child starts from a copy of its parent's memory, so a command spawned straight from
@@ -13,13 +13,37 @@ spawning, a command's reported peak has a floor of only this interpreter's few m
 
 The command runs in its own session with stdin and stdout on ``/dev/null`` and stderr into
 STDERR_FILE. Wall time runs from spawn to reap; CPU time (user + system) and peak RSS are the
-child's own, from ``os.wait4``. A TIMEOUT above 0 kills the command's process group when reached.
+child's, from ``os.wait4`` (which counts the processes it forked and reaped too: their CPU time
+adds up, but ``ru_maxrss`` is the largest single process). A command that works in several
+processes at once holds the sum of their memory, so the helper also samples the resident set of
+the command's process tree (``/proc/PID/statm`` of the command and its descendants, every
+:data:`SAMPLE` seconds) and reports the largest sum seen as ``tree_rss_kib`` (an upper bound:
+pages a fork shares are counted in each process; a spike shorter than a sample may be missed,
+which ``ru_maxrss`` does not). A TIMEOUT above 0 kills the command's process group when reached.
 """
 
 import os
 import signal
 import sys
 import time
+
+SAMPLE = 0.005
+"""Seconds between two samples of the process tree's memory."""
+
+
+def tree_rss(pid: int, page: int) -> int:
+    """Bytes resident in ``pid`` and its descendants now (0 for what has ended meanwhile)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+            with open(f"/proc/{p}/task/{p}/children", "rb") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +72,15 @@ def main(argv: list[str]) -> int:
     if timeout > 0:
         signal.signal(signal.SIGALRM, kill)
         signal.setitimer(signal.ITIMER_REAL, timeout)
-    _, status, usage = os.wait4(pid, 0)
+    page = os.sysconf("SC_PAGE_SIZE")
+    tree_peak = 0
+    sampling = os.path.exists(f"/proc/{pid}/task/{pid}/children")
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG if sampling else 0)
+        if done:
+            break
+        tree_peak = max(tree_peak, tree_rss(pid, page))
+        time.sleep(SAMPLE)
     wall = time.perf_counter() - start
     signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -60,6 +92,7 @@ def main(argv: list[str]) -> int:
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "maxrss_kib": usage.ru_maxrss,
+        "tree_rss_kib": tree_peak // 1024,
     }))
     return 0
 
