@@ -11,6 +11,7 @@ conversion never leaves a partial file behind.
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 import os
 import pickle
 import re
@@ -384,6 +385,8 @@ def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, 
     write_part, stream_from = w.write_part, reader.stream_from
     records = tempfile.TemporaryFile()
     read_fd, write_fd = os.pipe()
+    # how far the second process has read, in bytes: memory both processes share, for progress
+    shared = mmap.mmap(-1, 8)
     pid = os.fork()
     if pid == 0:  # the child: converts the second part, never returns
         status = 0
@@ -392,6 +395,8 @@ def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, 
             with open(write_fd, "wb") as pipe:
                 try:
                     later = source.window(at.offset)
+                    if progress is not None:
+                        later.progress = lambda done, total: shared.__setitem__(slice(0, 8), done.to_bytes(8, "little"))
                     part = Conversion(later, reader, stream_from(later, at), options, keep)
                     summary = write_part(part.sections(check=False), records)
                     message: tuple[str, object] = ("part", (summary, part.part()))
@@ -411,8 +416,9 @@ def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, 
         # whole file gives there (an empty line), not an extra one
         earlier = source.window(0, at.offset - 1)
         size = os.path.getsize(source.path) if source.path else 0
-        if progress is not None:  # the first part's bytes, out of the whole file's
-            earlier.progress = lambda done, total: progress("reading", done, size)
+        if progress is not None:  # the bytes both processes have read, out of the file's
+            earlier.progress = lambda done, total: progress(
+                "reading", done + int.from_bytes(shared[:8], "little"), size)
         first = Conversion(earlier, reader, reader.stream(earlier, options.title), options, keep,
                            progress=progress)
 
@@ -447,6 +453,7 @@ def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, 
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         records.close()
+        shared.close()
 
 
 def formula_warnings(doc: Document) -> list[str]:
