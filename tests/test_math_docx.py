@@ -193,6 +193,27 @@ def test_inline_equation_sits_inside_its_paragraph_between_the_runs() -> None:
     assert kinds == ["r", "oMath", "r"]
 
 
+def test_a_question_with_formulas_lists_them_as_equations_in_the_contents() -> None:
+    question = (Text("What does  "), Math(r"\sqrt{d_k}"), Text(" do in "), Strong((Text("attention"),)),
+                Text("? Not "), Math(r"\foo{x}"), Text(" "))
+    doc = Document("T", "t.md", (Section("S", (Item(7, question, (Paragraph((Text("a"),)),)),)),))
+    buf = io.BytesIO()
+    warnings = write(doc, buf)
+    data = buf.getvalue()
+    assert warnings == ["Q7: formula kept as TeX (unknown command \\foo): \\foo{x}"]  # once, not per copy
+    root = body(data)
+    entry = next(p for p in root.iter(f"{{{W}}}p") if style_of_paragraph(p) == "TOC2")
+    link = entry.find("w:hyperlink", NS)
+    assert link is not None
+    assert [etree.QName(c).localname for c in link] == ["r", "oMath", "r", "r"]
+    runs = link.findall("w:r", NS)
+    # the heading's words on one line (as in the heading, spaces collapsed and trimmed)
+    assert ["".join(t.text or "" for t in r.iter(f"{{{W}}}t")) for r in runs] == [
+        "7. What does ", " do in attention? Not ", r"\foo{x}"]
+    assert [style_of_run(r) for r in runs] == ["", "", "MathTeX"]
+    assert validate_docx(data) == []
+
+
 # ------------------------------------------------------------------ LibreOffice
 
 

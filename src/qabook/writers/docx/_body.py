@@ -244,6 +244,44 @@ def format_date(date: datetime.date) -> str:
     return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _has_math(nodes: tuple[Inline, ...]) -> bool:
+    for n in nodes:
+        if n.__class__ is Math:
+            return True
+        if n.__class__ in (Strong, Emphasis, Link) and _has_math(n.children):  # type: ignore[union-attr]
+            return True
+    return False
+
+
+def _flat(nodes: tuple[Inline, ...], out: list[str | Math]) -> None:
+    """Inlines as plain text pieces and formulas (bold, italic and links as their content)."""
+    for n in nodes:
+        match n:
+            case Text(text=t) | Code(text=t):
+                out.append(t)
+            case Math():
+                out.append(n)
+            case Strong(children=c) | Emphasis(children=c) | Link(children=c):
+                _flat(c, out)
+            case LineBreak():
+                out.append(" ")
+            case _:
+                typing.assert_never(n)
+
+
+def _quiet_equation(tex: str) -> str | None:
+    """The OMML of a formula, or ``None`` (the heading's own copy reports the failure)."""
+    from qabook.math import MathError, tex_to_omml
+
+    try:
+        return tex_to_omml(tex, False)
+    except MathError:
+        return None
+
+
 def heading_text(item: Item) -> str:
     """The plain text of an item's heading (as in the table of contents)."""
     question = _one_line(plain_text(item.question))
@@ -405,11 +443,11 @@ class BodyWriter:
         """Write one section (its heading and items) to the body and its entries to the contents."""
         index = self._sections
         self._sections += 1
-        self._toc_entry("TOC1", "S", index + 1, _one_line(section.title))
+        self._toc_entry("TOC1", "S", index + 1, _run(_one_line(section.title), ""))
         self._section_heading(section, index, first=index == 0)
         for item in section.items:
             self._items += 1
-            self._toc_entry("TOC2", "Q", self._items, heading_text(item))
+            self._toc_entry("TOC2", "Q", self._items, self._toc_content(item))
             self._item(item, self._items)
             self._maybe_flush()
         self._flush()
@@ -507,6 +545,35 @@ class BodyWriter:
         for line in lines:
             out(f"<w:p>{subtitle}{_run(line, '')}</w:p>")
 
+    def _toc_content(self, item: Item) -> str:
+        """The runs of an item's contents entry: its heading's plain text on one line, with its
+        formulas as equations (as the heading shows them; TeX where they cannot be converted)."""
+        if not _has_math(item.question):
+            return _run(heading_text(item), "")
+        flat: list[str | Math] = [f"{item.number}. "] if item.number is not None else []
+        _flat(item.question, flat)
+        pieces: list[str | Math] = []
+        for piece in flat:  # neighbouring text as one piece
+            if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
+                pieces[-1] += piece
+            else:
+                pieces.append(piece)
+        out: list[str] = []
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if isinstance(piece, Math):
+                equation = _quiet_equation(piece.tex)
+                out.append(_run(piece.tex, _RPR[_MATH][0]) if equation is None else equation)
+                continue
+            text = _SPACES.sub(" ", piece)  # as _one_line does, piece by piece
+            if i == 0:
+                text = text.lstrip(" ")
+            if i == last:
+                text = text.rstrip(" ")
+            if text:
+                out.append(_run(text, ""))
+        return "".join(out)
+
     def _toc_entry(self, style: str, kind: str, number: int, text: str) -> None:
         """A contents entry, linking to bookmark ``_Toc{kind}{number}``; each is written when the
         next arrives, so the last can end the field (in a part, each is a record)."""
@@ -521,13 +588,13 @@ class BodyWriter:
                 self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
                 self._toc_buf.clear()
 
-    def _write_toc_entry(self, style: str, kind: str, number: int, text: str, *, last: bool) -> None:
+    def _write_toc_entry(self, style: str, kind: str, number: int, runs: str, *, last: bool) -> None:
         out = self._toc_buf.append
         out(f"<w:p>{_ppr(style)}")
         if not self._toc_started:
             self._toc_started = True
             out(_TOC_BEGIN)
-        out(f'<w:hyperlink w:anchor="_Toc{kind}{number}" w:history="1">{_run(text, "")}</w:hyperlink>')
+        out(f'<w:hyperlink w:anchor="_Toc{kind}{number}" w:history="1">{runs}</w:hyperlink>')
         if last:
             out(_TOC_END)
         out("</w:p>")
