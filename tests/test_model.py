@@ -64,3 +64,13 @@ def test_pickle_round_trip_keeps_every_node() -> None:
     back = pickle.loads(pickle.dumps(EVERY_NODE, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == EVERY_NODE
     assert type(back.sections[0].items[0].origin) is Origin
+
+
+def test_joined_text_joins_each_run_of_text_and_drops_empty_text() -> None:
+    from qabook.model import Code, LineBreak, Strong, Text, joined_text
+
+    bold = Strong((Text("b"),))
+    assert joined_text(["a", Text("b"), "", "c", bold, Text(""), LineBreak(), "d", Text("e")]) == [
+        Text("abc"), bold, LineBreak(), Text("de")]
+    assert joined_text([Text("")]) == [] and joined_text([""]) == [] and joined_text([]) == []
+    assert joined_text(["x"]) == [Text("x")] and joined_text([Code("x")]) == [Code("x")]

@@ -221,6 +221,40 @@ class Document:
 # --------------------------------------------------------------------------- helpers
 
 
+def joined_text(pieces: typing.Sequence[Inline | str]) -> list[Inline]:
+    """Inlines from inlines and text: each run of neighbouring text (``str`` pieces and
+    :class:`Text` nodes) as one :class:`Text`, empty text dropped. Readers collect text in pieces
+    (parsers split it at every delimiter they consider); each run is joined once, so this is
+    linear where adding pieces one by one would be quadratic."""
+    if len(pieces) == 1:  # the most common case: one piece of text
+        p = pieces[0]
+        c = p.__class__
+        if c is str:
+            return [Text(p)] if p else []  # type: ignore[arg-type]
+        if c is Text:
+            return [p] if p.text else []  # type: ignore[list-item, union-attr]
+        return [p]  # type: ignore[list-item]
+    out: list[Inline] = []
+    run: list[str] = []
+    for p in pieces:
+        c = p.__class__
+        if c is str:
+            if p:
+                run.append(p)  # type: ignore[arg-type]
+            continue
+        if c is Text:
+            if p.text:  # type: ignore[union-attr]
+                run.append(p.text)  # type: ignore[union-attr]
+            continue
+        if run:
+            out.append(Text(run[0] if len(run) == 1 else "".join(run)))
+            run = []
+        out.append(p)  # type: ignore[arg-type]
+    if run:
+        out.append(Text(run[0] if len(run) == 1 else "".join(run)))
+    return out
+
+
 def plain_text(inlines: typing.Iterable[Inline]) -> str:
     """The text of inlines as a reader sees it (formulas as their TeX)."""
     parts: list[str] = []

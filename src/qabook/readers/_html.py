@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Iterator, Literal
 
-from qabook.model import MAX_NESTING, Code, Emphasis, Inline, LineBreak, Link, Strong, Text
+from qabook.model import MAX_NESTING, Code, Emphasis, Inline, LineBreak, Link, Strong, Text, joined_text
 
 _TAG_START_RE = re.compile(r"<(/?)(details|summary)\b", re.IGNORECASE)
 _CLOSE_END_RE = re.compile(r"\s*>")
@@ -171,7 +171,7 @@ class _InlineBuilder(TolerantHTMLParser):
 
 
 def _node(tag: str, href: str, kids: list[Inline]) -> Inline:
-    kids = _merge(kids)
+    kids = joined_text(kids)
     if tag in _STRONG:
         return Strong(tuple(kids))
     if tag in _EMPHASIS:
@@ -191,22 +191,6 @@ def _flat(nodes: list[Inline]) -> list[str]:
         elif isinstance(n, LineBreak):
             out.append("\n")
     return out
-
-
-def _merge(nodes: list[Inline]) -> list[Inline]:
-    out: list[Inline] = []
-    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
-    for n in nodes:
-        if isinstance(n, Text):
-            run.append(n.text)
-            continue
-        if run:
-            out.append(Text("".join(run)))
-            run = []
-        out.append(n)
-    if run:
-        out.append(Text("".join(run)))
-    return [n for n in out if not (isinstance(n, Text) and not n.text)]
 
 
 def inlines_from_html(fragment: str) -> tuple[Inline, ...]:
@@ -231,7 +215,7 @@ def _collapse(nodes: list[Inline]) -> list[Inline]:
             out.append(Link(n.target, tuple(_collapse(list(n.children)))))
         else:
             out.append(n)
-    return _merge(out)
+    return joined_text(out)
 
 
 def _trim(nodes: list[Inline]) -> list[Inline]:

@@ -39,6 +39,7 @@ from qabook.model import (
     Strong,
     Table,
     Text,
+    joined_text,
 )
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ def _table(tokens: Sequence[Token], i: int) -> tuple[Table, int]:
 
 def inlines_from_tokens(tokens: Sequence[Token]) -> list[Inline]:
     out, _ = _inline_run(tokens, 0, None)
-    return _merge_text(out)
+    return joined_text(out)
 
 
 _RUN_OPENS = frozenset({"strong_open", "em_open", "s_open", "link_open"})
@@ -245,7 +246,7 @@ _RUN_CLOSES = frozenset({"strong_close", "em_close", "s_close", "link_close"})
 def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int = 0) -> tuple[list[Inline], int]:
     """Inlines up to the ``close`` token; bold, italic and links nested deeper than
     :data:`~qabook.model.MAX_NESTING` are read flat (their text kept)."""
-    out: list[Any] = []  # inlines, with text still as str pieces (joined once, by _joined)
+    out: list[Any] = []  # inlines, with text still as str pieces (joined once, by joined_text)
     n = len(tokens)
     flat = 0
     while i < n:
@@ -260,7 +261,7 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
             i += 1
             continue
         if close is not None and t == close:
-            return _joined(out), i + 1
+            return joined_text(out), i + 1
         if t in _RUN_OPENS and (flat or depth >= MAX_NESTING):
             flat += 1
             i += 1
@@ -298,41 +299,6 @@ def _inline_run(tokens: Sequence[Token], i: int, close: str | None, depth: int =
         else:  # html_inline and anything else with content: its text
             out.append(tok.content)
             i += 1
-    return _joined(out), i
+    return joined_text(out), i
 
 
-def _joined(pieces: list[Any]) -> list[Inline]:
-    """Inlines from inlines and str pieces: each run of pieces joined into one :class:`Text`
-    (markdown-it splits text at every delimiter it considers), empty pieces dropped."""
-    merged: list[Inline] = []
-    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
-    for piece in pieces:
-        if piece.__class__ is str:
-            if piece:
-                run.append(piece)
-            continue
-        if run:
-            merged.append(Text("".join(run)))
-            run = []
-        merged.append(piece)
-    if run:
-        merged.append(Text("".join(run)))
-    return merged
-
-
-def _merge_text(nodes: list[Inline]) -> list[Inline]:
-    """Join neighbouring Text nodes (markdown-it splits text at every delimiter it considers)."""
-    merged: list[Inline] = []
-    run: list[str] = []  # joined once per run: repeated concatenation would be quadratic
-    for node in nodes:
-        if isinstance(node, Text):
-            if node.text:
-                run.append(node.text)
-            continue
-        if run:
-            merged.append(Text("".join(run)))
-            run = []
-        merged.append(node)
-    if run:
-        merged.append(Text("".join(run)))
-    return merged

@@ -45,6 +45,7 @@ from qabook.model import (
     Strong,
     Table,
     Text,
+    joined_text,
 )
 
 OPTIONS = pyromark.Options.ENABLE_MATH | pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
@@ -61,27 +62,8 @@ class _Display(Math):
 
 
 def _finish(nodes: list[Any]) -> tuple[Inline, ...]:
-    """Inlines from collected nodes: each run of text pieces (``str``) joined into one
-    :class:`Text`, empty pieces dropped (each run joined once: linear time)."""
-    if len(nodes) == 1:
-        n = nodes[0]
-        if n.__class__ is str:
-            return (Text(n),) if n else ()
-        return (n,)
-    out: list[Inline] = []
-    run: list[str] = []
-    for n in nodes:
-        if n.__class__ is str:
-            if n:
-                run.append(n)
-            continue
-        if run:
-            out.append(Text("".join(run)))
-            run = []
-        out.append(n)
-    if run:
-        out.append(Text("".join(run)))
-    return tuple(out)
+    """Inlines from collected nodes, text still in ``str`` pieces (see :func:`joined_text`)."""
+    return tuple(joined_text(nodes))
 
 
 def _no_display(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
