@@ -2,7 +2,8 @@
 
 Usage: ``python -S -I bench/_spawn.py TIMEOUT STDERR_FILE -- COMMAND [ARG ...]``
 
-Prints one JSON object: ``{"status", "timed_out", "wall", "cpu", "maxrss_kib", "tree_rss_kib"}``.
+Prints one JSON object: ``{"status", "timed_out", "wall", "cpu", "maxrss_kib", "tree_rss_kib",
+"tree_pss_kib"}``.
 
 Why a separate, tiny process: on Linux a process's peak RSS (``ru_maxrss``) survives ``exec``,
 and a forked child starts from a copy of its parent's memory, so a command spawned straight from
@@ -15,11 +16,13 @@ The command runs in its own session with stdin and stdout on ``/dev/null`` and s
 STDERR_FILE. Wall time runs from spawn to reap; CPU time (user + system) and peak RSS are the
 child's, from ``os.wait4`` (which counts the processes it forked and reaped too: their CPU time
 adds up, but ``ru_maxrss`` is the largest single process). A command that works in several
-processes at once holds the sum of their memory, so the helper also samples the resident set of
-the command's process tree (``/proc/PID/statm`` of the command and its descendants, every
-:data:`SAMPLE` seconds) and reports the largest sum seen as ``tree_rss_kib`` (an upper bound:
-pages a fork shares are counted in each process; a spike shorter than a sample may be missed,
-which ``ru_maxrss`` does not). A TIMEOUT above 0 kills the command's process group when reached.
+processes at once holds the sum of their memory, so the helper also samples the memory of the
+command's process tree (the command and its descendants) every :data:`SAMPLE` seconds and
+reports the largest sums seen: ``tree_pss_kib``, of proportional set sizes (``Pss`` of
+``/proc/PID/smaps_rollup``: a page shared by n processes counts 1/n in each, so the pages a fork
+shares with its parent count once), and ``tree_rss_kib``, of resident sets (``statm``: shared
+pages counted in every process, an upper bound). A spike shorter than a sample may be missed,
+which ``ru_maxrss`` does not. A TIMEOUT above 0 kills the command's process group when reached.
 """
 
 import os
@@ -27,23 +30,31 @@ import signal
 import sys
 import time
 
-SAMPLE = 0.005
-"""Seconds between two samples of the process tree's memory."""
+SAMPLE = 0.01
+"""Seconds between two samples of the process tree's memory (reading ``smaps_rollup`` of a
+process takes about 0.2 ms)."""
 
 
-def tree_rss(pid: int, page: int) -> int:
-    """Bytes resident in ``pid`` and its descendants now (0 for what has ended meanwhile)."""
-    total, todo = 0, [pid]
+def tree_memory(pid: int, page: int) -> tuple[int, int]:
+    """Bytes resident in ``pid`` and its descendants now, as (sum of RSS, sum of PSS); what has
+    ended meanwhile counts 0."""
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * page
+                rss += int(f.read().split()[1]) * page
+            with open(f"/proc/{p}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
             with open(f"/proc/{p}/task/{p}/children", "rb") as f:
                 todo.extend(int(c) for c in f.read().split())
         except (OSError, ValueError, IndexError):
             continue
-    return total
+    return rss, pss
 
 
 def main(argv: list[str]) -> int:
@@ -73,13 +84,14 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGALRM, kill)
         signal.setitimer(signal.ITIMER_REAL, timeout)
     page = os.sysconf("SC_PAGE_SIZE")
-    tree_peak = 0
+    rss_peak = pss_peak = 0
     sampling = os.path.exists(f"/proc/{pid}/task/{pid}/children")
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG if sampling else 0)
         if done:
             break
-        tree_peak = max(tree_peak, tree_rss(pid, page))
+        rss, pss = tree_memory(pid, page)
+        rss_peak, pss_peak = max(rss_peak, rss), max(pss_peak, pss)
         time.sleep(SAMPLE)
     wall = time.perf_counter() - start
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -92,7 +104,8 @@ def main(argv: list[str]) -> int:
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "maxrss_kib": usage.ru_maxrss,
-        "tree_rss_kib": tree_peak // 1024,
+        "tree_rss_kib": rss_peak // 1024,
+        "tree_pss_kib": pss_peak // 1024,
     }))
     return 0
 

@@ -22,8 +22,8 @@ What it does
 2. Measures each command in a fresh subprocess (so interpreter start-up, imports and memory are
    real): wall time (``time.perf_counter`` around spawn and reap), CPU time (user + sys of that
    child and what it forked, from ``os.wait4``) and peak memory: the larger of ``ru_maxrss``
-   (the largest single process) and the largest sum of resident sets of the command's process
-   tree, sampled every 5 ms (for a command that works in two processes at once). The child is
+   (the largest single process) and the largest sum of proportional set sizes of the command's
+   process tree, sampled every 10 ms (for a command that works in two processes at once). The child is
    spawned by the tiny helper ``bench/_spawn.py``, because on Linux a child spawned straight from
    this runner would report the runner's own peak RSS (see that module).
    Each figure is the median of ``--runs`` runs (default 3), after one unmeasured warm-up run
@@ -337,7 +337,7 @@ def run_once(argv: list[str], timeout: float | None, ok: tuple[int, ...] = (0,))
             raise Failed(f"{' '.join(argv)} exited with {figures['status']}: "
                          f"{Path(err.name).read_text(errors='replace')[-2000:]}")
     # Linux reports ru_maxrss in KiB
-    return Sample(figures["wall"], figures["cpu"], max(figures["maxrss_kib"], figures["tree_rss_kib"]) / 1024)
+    return Sample(figures["wall"], figures["cpu"], max(figures["maxrss_kib"], figures["tree_pss_kib"]) / 1024)
 
 
 @dataclass
@@ -835,11 +835,12 @@ def document(rows: list[Row], tools: Tools, args: argparse.Namespace, notes: lis
         "- Every row is a fresh process: interpreter start-up and imports are included.",
         "- *wall s*: spawn to exit; *CPU s*: user + system time of that process and of the "
         "processes it forked; *peak MB*: the larger of its peak resident set (`ru_maxrss`, "
-        "MiB: the largest single process) and the largest sum of the resident sets of all its "
-        "processes, sampled every 5 ms (qabook converts a big file of its own Markdown in two "
-        "processes when a core is free; a fork's shared pages count in both, so the sum is an "
-        "upper bound). Measured by the small helper `bench/_spawn.py`, so the runner's own "
-        "memory cannot leak into the peak (on Linux `ru_maxrss` survives fork and exec).",
+        "MiB: the largest single process) and the largest sum of the proportional set sizes "
+        "(PSS) of all its processes, sampled every 10 ms: qabook converts a big file of its own "
+        "Markdown in two processes when a core is free, and the pages the second process shares "
+        "with the first count once. Measured by the small helper `bench/_spawn.py`, so the "
+        "runner's own memory cannot leak into the peak (on Linux `ru_maxrss` survives fork and "
+        "exec).",
         "- *time ÷ qabook*, *memory ÷ qabook*: the row's median wall time and peak memory over those of "
         "qabook → DOCX on the same input file; for pandoc and python-docx, how many times slower "
         "and bigger than qabook they are.",
