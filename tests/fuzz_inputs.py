@@ -552,6 +552,36 @@ def _as_the_command_line_does(name: str, data: bytes, docx: bytes | None, option
     return ""
 
 
+def _in_two_parts(markdown_text: bytes, workdir: Path | None) -> str:
+    """qabook's Markdown of a loaded input converted to DOCX by two processes (cut at a section
+    heading past the middle, else at the first one) must give the bytes one process gives; what is
+    wrong ("" for nothing)."""
+    import tempfile
+
+    from qabook import pipeline
+    from qabook.readers import markdown
+    from qabook.source import Source
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        src = Path(tmp) / "qa.md"
+        src.write_bytes(markdown_text)
+        source = Source("qa.md", path=str(src))
+        at = next((a for a in (0.5, 0.0) if markdown.cut(source, a) is not None), None)
+        if at is None:
+            return ""
+        one, two = Path(tmp) / "one.docx", Path(tmp) / "two.docx"
+        pipeline.convert(None, "qa.md", str(one), path=str(src))
+        saved = markdown.CUT_AT
+        markdown.CUT_AT = at
+        try:
+            pipeline.convert(None, "qa.md", str(two), path=str(src), parallel=True)
+        finally:
+            markdown.CUT_AT = saved
+        if one.read_bytes() != two.read_bytes():
+            return f"two processes (cut at {at:.0%}) wrote another DOCX than one process"
+    return ""
+
+
 def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False, reader: str | None = None,
             workdir: Path | None = None) -> BaseException | None:
     """Load the input and write every format; the exception that is not ``InputError``, if any.
@@ -560,11 +590,13 @@ def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False, r
     output may hold a line of ``/etc/passwd``: an external entity resolved), and the input is also
     converted from a file as ``qabook convert`` does it (:func:`_as_the_command_line_does`). With
     ``audit``, also review it (``qabook check``) and read the DOCX, Markdown and JSON back (``qabook
-    verify``): every item must be there word for word, else :class:`Lost`. ``reader`` forces a reader
-    (``--from``).
+    verify``): every item must be there word for word, else :class:`Lost`; and convert the Markdown
+    to DOCX in two processes as ``qabook convert`` does for big files (:func:`_in_two_parts`).
+    ``reader`` forces a reader (``--from``).
     """
     from qabook.formats import WRITERS
     from qabook.pipeline import Options, load
+    from qabook.pipeline import can_fork as pipeline_can_fork
     from qabook.readers.base import InputError
 
     options = Options(reader=reader) if reader else Options()
@@ -595,6 +627,10 @@ def run_one(name: str, data: bytes, writers: bool = True, audit: bool = False, r
             lost = _lost_items(result.document, outputs)
             if lost:
                 return Lost(lost)
+            if pipeline_can_fork():
+                problem = _in_two_parts(outputs["markdown"], workdir)
+                if problem:
+                    return Failure(problem)
     except Exception as exc:  # noqa: BLE001 - that is what the fuzzing looks for
         return exc
     return None

@@ -146,6 +146,18 @@ def test_no_cut_where_a_part_would_not_decode_as_the_whole_does(tmp_path: Path, 
     assert markdown.cut(Source(path.name, path=str(path))) is None
 
 
+def test_the_title_is_no_cut_but_a_level_one_heading_after_it_is(tmp_path: Path) -> None:
+    path = _markdown_file(tmp_path, _rich_document(sections=2, per=2))
+    text = path.read_text(encoding="utf-8")
+    assert "\n# Parts\n\n## Part 1\n" in text  # the title: a level-1 heading before any other is no section
+    at = markdown.cut(Source(path.name, path=str(path)), 0.0)
+    assert at is not None and path.read_bytes()[at.offset:].startswith(b"## Part 1")
+    path.write_text(text.replace("## Part 2", "# Part 2"), encoding="utf-8")  # a section, after the title
+    at = markdown.cut(Source(path.name, path=str(path)), 0.5)
+    assert at is not None and path.read_bytes()[at.offset:].startswith(b"# Part 2")
+    _convert_both(tmp_path, path)
+
+
 def test_no_cut_without_a_section_heading_after_the_point(tmp_path: Path) -> None:
     path = _markdown_file(tmp_path, _rich_document(sections=1, per=20))
     assert markdown.cut(Source(path.name, path=str(path)), 0.1) is None

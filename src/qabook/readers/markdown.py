@@ -1073,6 +1073,7 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
         return None
     middle = int(size * (CUT_AT if at is None else at))
     fence: str | None = None
+    headings = 0  # heading lines outside fences so far
     base = 0  # the offset of buf in the file; buf starts with the newline before a line
     line_no = 1  # the number of the line after buf's first newline
     buf = b""
@@ -1089,10 +1090,13 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
                 done = m.start() + 1
                 line = buf[start:end].decode("utf-8")
                 fence, code = _fence_after(fence, line)
-                if not code and base + start >= middle:
-                    h = _QABOOK_HEADING.match(line)
-                    if h and len(h.group(1)) < 3:
-                        return Cut(base + start, line_no)
+                h = None if code else _QABOOK_HEADING.match(line)
+                if h is None:
+                    continue
+                # a level-1 heading before any other is the title, not a section
+                if base + start >= middle and (len(h.group(1)) == 2 or (len(h.group(1)) == 1 and headings)):
+                    return Cut(base + start, line_no)
+                headings += 1
             keep = buf.rfind(b"\n", done)  # the last line may go on in the next chunk
             keep = done if keep < 0 else keep
             line_no += buf.count(b"\n", done, keep)
