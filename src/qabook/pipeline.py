@@ -21,14 +21,16 @@ import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from qabook.formats import ReaderFormat, WriterFormat, pick_reader, reader_named, writer_for
 from qabook.model import Document, Section
 from qabook.readers.base import Cut, InputError, Skipped, Streamed, unanswered_warning
 from qabook.renditions import RenditionError, RenditionReport, RenditionTally, check_mode, resolve
-from qabook.repair import RepairResult, repair
 from qabook.source import Source, clean_document
+
+if TYPE_CHECKING:  # the repair passes are loaded only for an input that gets them
+    from qabook.repair import RepairResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,8 @@ class Conversion:
                 self._removed += removed
             self._read += sum(len(s.items) for s in part.sections)
             if repairs:
+                from qabook.repair import repair
+
                 part, results = repair(part)
                 for r in results:
                     _, count, notes = self._repairs.setdefault(r.name, (r.description, 0, []))
@@ -208,6 +212,12 @@ class Conversion:
         """What the conversion found and did; complete once :meth:`sections` is exhausted."""
         if not self._done:
             raise RuntimeError("the report is ready when every section has been read")
+        repairs: tuple[RepairResult, ...] = ()
+        if self._repairs:
+            from qabook.repair import RepairResult
+
+            repairs = tuple(RepairResult(name, description, count, tuple(notes))
+                            for name, (description, count, notes) in self._repairs.items())
         streamed = self._streamed
         kinds = Counter(s.kind for s in streamed.skipped) + Counter(streamed.more_skipped)
         order = list(dict.fromkeys(s.kind for s in streamed.skipped))
@@ -226,8 +236,7 @@ class Conversion:
             answered=self._answered,
             sections=tuple(self._sections),
             renditions=renditions,
-            repairs=tuple(RepairResult(name, description, count, tuple(notes))
-                          for name, (description, count, notes) in self._repairs.items()),
+            repairs=repairs,
             skipped=tuple((k, kinds[k]) for k in order),
             skipped_examples=tuple(streamed.skipped),
             warnings=self.source.warnings + self._part_warnings + warnings + renditions.warnings,

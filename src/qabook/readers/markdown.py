@@ -1083,6 +1083,8 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
             done = 0
             for m in _MARK_LINE.finditer(buf):
                 start = m.start() + 1
+                if headings and buf[start] == 0x23 and base + start < middle:
+                    continue  # a "#" line changes no fence, and the title is behind: nothing to see
                 end = buf.find(b"\n", start)
                 if end < 0:
                     break
@@ -1125,8 +1127,10 @@ def _clean_utf8_size(source: Source) -> int | None:
                 decoder.decode(chunk)
                 if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
                     return None
-                joined = tail + chunk
-                if b"\xef\xbf\xbe" in joined or b"\xef\xbf\xbf" in joined:
+                if b"\xef\xbf\xbe" in chunk or b"\xef\xbf\xbf" in chunk:
+                    return None
+                across = tail + chunk[:2]  # one cut by the chunk boundary
+                if b"\xef\xbf\xbe" in across or b"\xef\xbf\xbf" in across:
                     return None
                 tail = chunk[-2:]
             decoder.decode(b"", final=True)

@@ -251,7 +251,7 @@ def _has_math(nodes: tuple[Inline, ...]) -> bool:
     for n in nodes:
         if n.__class__ is Math:
             return True
-        if n.__class__ in (Strong, Emphasis, Link) and _has_math(n.children):  # type: ignore[union-attr]
+        if n.__class__ in (Strong, Emphasis, Link) and _has_math(n.children):
             return True
     return False
 
@@ -368,21 +368,22 @@ class BodyWriter:
             self._buf.clear()
 
     def _flush_part(self) -> None:
-        """The buffer as a ``body`` record: its text and where each reference goes in it."""
+        """The buffer as a ``body`` record: its UTF-8 and where (in bytes) each reference goes."""
         buf, part = self._buf, self._part
         assert part is not None
         if buf:
-            pieces: list[str] = []
-            refs: list[tuple[int, _Ref]] = []
+            pieces: list[bytes] = []
+            refs: list[tuple[int, str, int]] = []  # plain tuples: pickled without a constructor call
             position = start = 0
             for i in self._refs:
-                text = "".join(buf[start:i])
-                pieces.append(text)
-                position += len(text)
-                refs.append((position, typing.cast(_Ref, buf[i])))
+                data = "".join(buf[start:i]).encode("utf-8")
+                pieces.append(data)
+                position += len(data)
+                kind, value = typing.cast(_Ref, buf[i])
+                refs.append((position, kind, value))
                 start = i + 1
-            pieces.append("".join(buf[start:]))
-            pickle.dump(("body", "".join(pieces), refs), part, protocol=pickle.HIGHEST_PROTOCOL)
+            pieces.append("".join(buf[start:]).encode("utf-8"))
+            pickle.dump(("body", b"".join(pieces), refs), part, protocol=pickle.HIGHEST_PROTOCOL)
             buf.clear()
             self._refs.clear()
         if self._toc_part:
@@ -469,7 +470,8 @@ class BodyWriter:
         bookmarks, sections, items = self._bookmarks, self._sections, self._items
         rids = [self._rel(target) for target in summary.links]
         num_ids = [self._ordered_num(digits, ilvl, start) for digits, ilvl, start in summary.ordered]
-        first = _ppr("Heading1", page_break=sections == 0)
+        first = _ppr("Heading1", page_break=sections == 0).encode()
+        rid_bytes = [rid.encode() for rid in rids]
         write = self._body.write
         while True:
             try:
@@ -477,26 +479,26 @@ class BodyWriter:
             except EOFError:
                 break
             if record[0] == "body":
-                _, text, refs = record
-                pieces: list[str] = []
+                _, data, refs = record
+                pieces: list[bytes] = []
                 last = 0
-                for position, (kind, value) in refs:
-                    pieces.append(text[last:position])
+                for position, kind, value in refs:
+                    pieces.append(data[last:position])
                     last = position
                     if kind == "b":
-                        pieces.append(str(bookmarks + value))
+                        pieces.append(b"%d" % (bookmarks + value))
                     elif kind == "Q":
-                        pieces.append(str(items + value))
+                        pieces.append(b"%d" % (items + value))
                     elif kind == "S":
-                        pieces.append(str(sections + value))
+                        pieces.append(b"%d" % (sections + value))
                     elif kind == "r":
-                        pieces.append(rids[value])
+                        pieces.append(rid_bytes[value])
                     elif kind == "n":
-                        pieces.append(str(num_ids[value]))
+                        pieces.append(b"%d" % num_ids[value])
                     else:
                         pieces.append(first)
-                pieces.append(text[last:])
-                write("".join(pieces).encode("utf-8"))
+                pieces.append(data[last:])
+                write(b"".join(pieces))
             else:
                 for style, kind, number, entry in record[1]:
                     self._toc_entry(style, kind, number + (sections if kind == "S" else items), entry)
