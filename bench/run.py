@@ -757,6 +757,25 @@ def _read(path: str, key: str) -> str:
     return ""
 
 
+def speed_probe() -> float:
+    """Milliseconds a fixed pure-Python loop takes on this machine now (best of five).
+
+    A shared or virtual machine runs at different speeds from hour to hour; the probe, taken at the
+    start and the end of a run, says how fast it was, so two reports can be compared fairly."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+SPEED: list[float] = []
+"""The speed probe at the start and at the end of the run."""
+
+
 def machine_facts(tools: Tools, load_at_start: float) -> list[tuple[str, str]]:
     """What the figures were measured on."""
     cpu = _read("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
@@ -777,6 +796,9 @@ def machine_facts(tools: Tools, load_at_start: float) -> list[tuple[str, str]]:
         ("Load average (1 min)", f"{load_at_start:.2f} at the start, {load_now:.2f} at the end of the run"
                                  + (" — other work was running, so figures are noisier than on an idle "
                                     "machine" if max(load_at_start, load_now) > 0.5 else "")),
+        ("Speed probe", " and ".join(f"{ms:.0f} ms" for ms in SPEED) + " (a fixed Python loop, best of "
+         "five, at the start and at the end of the run: a shared machine's speed changes from hour to "
+         "hour, and the figures above change with it; compare reports by this line)"),
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("qabook", f"{metadata.version('qabook')} (commit {commit})"),
@@ -920,6 +942,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
+    SPEED.append(speed_probe())
     notes: list[str] = []
     sizes = [1_000, 10_000] + ([100_000] if args.large else [])
     tools = find_tools()
@@ -969,6 +992,7 @@ def main(argv: list[str] | None = None) -> int:
     image = "images/benchmarks.png" if plot(rows, image_path) else None
     if image:
         print("wrote", image_path)
+    SPEED.append(speed_probe())
     doc_path.write_text(document(rows, tools, args, notes, profiles, elapsed, load_at_start, image, export),
                         encoding="utf-8")
     print("wrote", doc_path)
