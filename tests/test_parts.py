@@ -343,11 +343,23 @@ def test_one_process_where_a_part_would_change_the_result(tmp_path: Path, monkey
     assert (tmp_path / "a.docx").exists() and (tmp_path / "b.docx").exists()
 
 
-def test_a_second_process_only_when_a_core_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+def test_a_second_process_only_when_a_core_is_free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(pipeline, "LOADAVG", str(loadavg))
+    monkeypatch.setattr(pipeline, "usable_cpus", lambda: 2)
+    loadavg.write_text("1.90 1.20 0.80 1/345 6789\n")  # only this process runs now: a core is free
+    assert pipeline.spare_core()
+    loadavg.write_text("0.10 0.20 0.30 2/345 6789\n")  # another one runs beside it: none is
+    assert not pipeline.spare_core()
+    monkeypatch.setattr(pipeline, "usable_cpus", lambda: 8)
+    assert pipeline.spare_core()
+    monkeypatch.setattr(pipeline, "usable_cpus", lambda: 1)
+    loadavg.write_text("0.00 0.00 0.00 1/345 6789\n")
+    assert not pipeline.spare_core()
+    # where the run queue cannot be read, the last minute's load average decides
+    monkeypatch.setattr(pipeline, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(pipeline, "LOADAVG", str(tmp_path / "missing"))
     monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
     assert pipeline.spare_core()
     monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 0.0, 0.0))
     assert not pipeline.spare_core()
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert pipeline.spare_core()

@@ -178,8 +178,8 @@ def convert(input_path: str, output: str | None, rendition: str, title: str | No
 
             bar = None if quiet else progress_bar(os.path.basename(name), _console(), quiet)
             try:
-                # a big file is read in a second process while this one writes (same output),
-                # when a core is free for it
+                # a big file that can be cut in two (qabook's own Markdown to DOCX) is converted by
+                # two processes, one half each (same output), when a core is free for the second
                 from qabook.pipeline import spare_core
 
                 parallel = path is not None and os.path.getsize(path) >= PARALLEL_FROM and spare_core()

@@ -17,6 +17,7 @@ import pickle
 import re
 import signal
 import tempfile
+import time
 import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
@@ -320,19 +321,51 @@ def load(data: bytes | None = None, name: str = "-", options: Options = Options(
     return Result(doc, report, replace(conversion.head, sections=tuple(conversion.all_renditions)))
 
 
+def usable_cpus() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
     """Whether a second process can convert part of the input (fork and two cores)."""
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    return hasattr(os, "fork") and usable_cpus() > 1
+
+
+LOADAVG = "/proc/loadavg"
+
+
+def _running_now() -> int | None:
+    """Processes running or ready to run now, this one included (Linux; the least of three looks
+    a millisecond apart, as one look may catch a short-lived task)."""
+    counts = []
+    for i in range(3):
+        try:
+            with open(LOADAVG, "rb") as f:
+                counts.append(int(f.read().split()[3].split(b"/")[0]))
+        except (OSError, ValueError, IndexError):
+            return None
+        if i < 2:
+            time.sleep(0.001)
+    return min(counts)
 
 
 def spare_core() -> bool:
-    """Whether a core is free for a second process: the last minute's load leaves one idle.
-    (On a busy machine the second process only competes with the first.)"""
+    """Whether a core is free for a second process: as many processes want to run now as leave
+    one core idle besides this one (where that cannot be seen, the last minute's load average).
+    On a busy machine the second process only shares this one's time, and adds its own work."""
+    cpus = usable_cpus()
+    if cpus < 2:
+        return False
+    running = _running_now()
+    if running is not None:
+        return running <= cpus - 1
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         return False
-    return load <= (os.cpu_count() or 1) - 1
+    return load <= cpus - 1
 
 
 def convert(data: bytes | None, name: str, output: str, options: Options = Options(), *,
