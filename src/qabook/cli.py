@@ -97,8 +97,8 @@ def _fail(name: str, message: str) -> NoReturn:
 
 
 PARALLEL_FROM = 1 << 20
-"""Inputs this big (bytes) are read in a forked process beside the writer, where the reader
-allows it; below, starting a process costs more than it saves."""
+"""Inputs this big (bytes) are converted by two processes where reader and writer allow it (see
+:func:`qabook.pipeline.convert`); below, the second process costs more than it saves."""
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
