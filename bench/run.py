@@ -730,7 +730,7 @@ def plot(rows: list[Row], path: Path) -> bool:
         xs = [p[0] for p in points]
         ax_time.plot(xs, [p[1] for p in points], label=tool, **style)
         ax_mem.plot(xs, [p[2] for p in points], label=tool, **style)
-    for ax, title, unit in ((ax_time, "Wall time", "seconds"), (ax_mem, "Peak memory (RSS)", "MB")):
+    for ax, title, unit in ((ax_time, "Wall time", "seconds"), (ax_mem, "Peak memory (all its processes)", "MB")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("items (qabook Markdown, repeated reference items)")
