@@ -98,3 +98,30 @@ def test_docx_with_every_golden_formula_validates() -> None:
 def test_golden_files_are_all_used() -> None:
     names = {p.stem for p in GOLDEN.glob("*.xml")}
     assert names <= set(FORMULAS), names - set(FORMULAS)
+
+
+def test_the_converter_loads_without_networking_code_and_leaves_the_real_saxutils() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from qabook.math import tex_to_omml\n"
+        "assert tex_to_omml(r'\\frac{a}{b}', False).startswith('<m:oMath>')\n"
+        "print(sorted(m for m in ('ssl', 'urllib.request', 'http.client', 'xml.sax.saxutils') if m in sys.modules))\n"
+        "import xml.sax.saxutils\n"
+        "print(hasattr(xml.sax.saxutils, 'escape'), xml.sax.saxutils.unescape('&amp;lt;') == '&lt;')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True True"]
+
+
+def test_the_stand_in_unescape_is_the_standard_one() -> None:
+    from xml.sax.saxutils import unescape
+
+    from qabook.math.mathml import _unescape
+
+    entities = {"&quot;": '"', "&apos;": "'"}
+    for text in ["a &lt; b &gt; c", "&amp;lt;", "&amp;amp;", "x &quot;y&quot; &apos;z&apos;", "&", "", "&lt&gt;"]:
+        assert _unescape(text) == unescape(text)
+        assert _unescape(text, entities) == unescape(text, entities)

@@ -23,9 +23,13 @@ wrong for the formulas people paste from chats, so that every consumer (the DOCX
 
 from __future__ import annotations
 
+import _imp
 import functools
 import html
 import re
+import sys
+import types
+from typing import Callable
 from xml.etree.ElementTree import Element, tostring
 
 from qabook.math.errors import MathError
@@ -171,6 +175,54 @@ def _repair(root: Element) -> None:
             _rows_to_table(el)
 
 
+def _unescape(data: str, entities: dict[str, str] | None = None) -> str:
+    """What ``xml.sax.saxutils.unescape`` does: ``&lt;`` and ``&gt;``, then ``entities``, then
+    ``&amp;`` (last, so that ``&amp;lt;`` stays ``&lt;``)."""
+    data = data.replace("&lt;", "<").replace("&gt;", ">")
+    for key, value in (entities or {}).items():
+        data = data.replace(key, value)
+    return data.replace("&amp;", "&")
+
+
+@functools.cache
+def _converter() -> Callable[..., Element]:
+    """latex2mathml's ``convert_to_element``, imported on the first formula (~35 ms).
+
+    Its module takes one function, ``unescape``, from ``xml.sax.saxutils``, which imports
+    ``urllib.request`` and through it ``http.client`` and ``ssl``: another 45 ms of start-up, in
+    every conversion with a formula, for networking code qabook never runs. Unless the real
+    module is loaded already, the converter is imported beside a stand-in that holds only
+    :func:`_unescape`, under the interpreter's import lock (no other thread can import meanwhile),
+    and the stand-in is gone as soon as the converter is loaded: any later ``import
+    xml.sax.saxutils`` gets the real module. Should that import fail, the usual one is made.
+    """
+    name = "xml.sax.saxutils"
+    if name not in sys.modules:
+        import xml.sax
+
+        stand_in = types.ModuleType(name)
+        stand_in.unescape = _unescape  # type: ignore[attr-defined]
+        _imp.acquire_lock()
+        try:
+            sys.modules[name] = stand_in
+            try:
+                from latex2mathml.converter import convert_to_element
+
+                return convert_to_element
+            except ImportError:
+                sys.modules.pop("latex2mathml.converter", None)
+            finally:
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
+                if getattr(xml.sax, "saxutils", None) is stand_in:
+                    del xml.sax.saxutils
+        finally:
+            _imp.release_lock()
+    from latex2mathml.converter import convert_to_element
+
+    return convert_to_element
+
+
 @functools.lru_cache(maxsize=4096)
 def _convert(tex: str, display: bool) -> tuple[Element | None, str, str]:
     """``(tree, mathml, "")`` or ``(None, "", reason)``; cached, so failures are cheap too."""
@@ -179,9 +231,7 @@ def _convert(tex: str, display: bool) -> tuple[Element | None, str, str]:
         return None, "", "empty formula"
     source = _MATHRM_ONE.sub(r"{\\rm \1}", source)
     try:
-        from latex2mathml.converter import convert_to_element  # ~80 ms: only when there is math
-
-        root = convert_to_element(source, display="block" if display else "inline")
+        root = _converter()(source, display="block" if display else "inline")
     except MathError as exc:
         return None, "", exc.reason
     except Exception as exc:  # noqa: BLE001 - latex2mathml raises many unrelated types
