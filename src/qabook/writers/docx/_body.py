@@ -288,6 +288,12 @@ def heading_text(item: Item) -> str:
     return question if item.number is None else f"{item.number}. {question}"
 
 
+class _Sink(typing.Protocol):
+    """Where :meth:`BodyWriter.finish` writes (a file, a zip member)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 class _Ref(NamedTuple):
     """A number the body of a part cannot know, filled in when the part is joined (see
     :meth:`BodyWriter.join`): ``b`` a bookmark id, ``S`` / ``Q`` a section's / an item's number
@@ -513,7 +519,7 @@ class BodyWriter:
         self._flush()
         return self._body.tell() + self._toc_spool.tell()
 
-    def finish(self, head: Document, date: datetime.date | None, stream: typing.IO[bytes]) -> None:
+    def finish(self, head: Document, date: datetime.date | None, stream: _Sink) -> None:
         """Write ``word/document.xml`` to ``stream``: ``head``'s title page, contents and body."""
         self._flush()
         write = stream.write
