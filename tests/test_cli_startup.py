@@ -65,3 +65,43 @@ def test_a_transcript_never_loads_the_export_readers(corpus) -> None:  # type: i
         f"load(None, 't.txt', path={str(path)!r})")
     assert not loaded & {"qabook.readers.chatgpt", "qabook.readers.claude", "qabook.readers.gemini",
                          "qabook.readers._chat", "ijson"}
+
+
+def test_choosing_the_reader_of_qabook_markdown_loads_no_other_reader(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # its signature gives the Markdown reader a score no transcript or export reader can beat
+    path = tmp_path / "qa.md"
+    path.write_text("<!-- qabook markdown: # title, ## sections, ### numbered questions -->\n\n# T\n\n"
+                    "## S\n\n### 1. Why?\n\nBecause.\n", encoding="utf-8")
+    loaded = _modules_after(
+        "from qabook.source import Source\nfrom qabook.formats import pick_reader\n"
+        f"assert pick_reader(Source('qa.md', path={str(path)!r})).name == 'markdown'")
+    others = {"qabook.readers.transcript", "qabook.readers.chatgpt", "qabook.readers.claude",
+              "qabook.readers.gemini", "qabook.readers._chat", "qabook.readers.docx"}
+    assert not loaded & others, sorted(loaded & others)
+
+
+def _inputs(corpus) -> list:  # type: ignore[no-untyped-def,type-arg]
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures"
+    return sorted(p for root in (corpus, fixtures) for p in root.rglob("*") if p.is_file())
+
+
+def test_no_sniff_scores_above_its_readers_most_and_skipping_changes_no_choice(corpus) -> None:  # type: ignore[no-untyped-def]
+    from qabook.formats import READERS, pick_reader
+    from qabook.readers.base import InputError
+    from qabook.source import Source
+
+    inputs = _inputs(corpus)
+    assert len(inputs) > 20
+    for path in inputs:
+        source = Source(path.name, path=str(path))
+        try:
+            scores = [r.sniff(source) for r in READERS]
+        except InputError:
+            continue
+        for r, s in zip(READERS, scores):
+            assert s <= r.most, (path, r.name, s)
+        best = max(range(len(READERS)), key=lambda i: (scores[i], -i))
+        if scores[best] > 0:
+            assert pick_reader(source).name == READERS[best].name, path

@@ -14,7 +14,6 @@ from typing import Any, BinaryIO, Callable, Iterable, Sequence
 
 from qabook import model
 from qabook.readers import markdown as markdown_reader
-from qabook.readers import transcript
 from qabook.readers.base import Cut, InputError, Reading, Streamed
 from qabook.source import Source
 from qabook.writers import markdown as markdown_writer
@@ -52,6 +51,9 @@ class ReaderFormat:
     :func:`qabook.pipeline.convert`): ``stream`` then reads the bytes before the cut as it would
     a whole input, and ``stream_from`` the bytes from the cut on."""
     stream_from: Callable[[Source, Cut], Streamed] | None = None
+    most: int = 100
+    """The highest score ``sniff`` gives: a reader that cannot beat the best score so far is not
+    asked (nor imported)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +92,17 @@ def _read_json(source: Source, title: str | None) -> Reading:
 
 
 def _text_format(module: Any) -> tuple[Callable[[Source], int], ReadFn]:
-    """Adapters for a reader module of text formats (``sniff(text)``, ``read(text, name, title)``)."""
+    """Adapters for a reader module of text formats (``sniff(text)``, ``read(text, name, title)``);
+    ``module`` may be a module's name, imported on first use."""
+
+    def loaded() -> Any:
+        return importlib.import_module(module) if isinstance(module, str) else module
 
     def sniff(source: Source) -> int:
-        return int(module.sniff(source.head_text()))
+        return int(loaded().sniff(source.head_text()))
 
     def read(source: Source, title: str | None) -> Reading:
-        return module.read(source.text().text, source.name, title)  # type: ignore[no-any-return]
+        return loaded().read(source.text().text, source.name, title)  # type: ignore[no-any-return]
 
     return sniff, read
 
@@ -182,13 +188,13 @@ READERS: tuple[ReaderFormat, ...] = (
                  if source.head().startswith(b"PK\x03\x04") else 0,
                  lambda source, title: importlib.import_module("qabook.readers.docx").read(source, title)),
     ReaderFormat("transcript", "a chat transcript as text or Markdown (You said: / ChatGPT said: …)",
-                 *_text_format(transcript), copied=True),
+                 *_text_format("qabook.readers.transcript"), copied=True, most=60),
     ReaderFormat("chatgpt", "ChatGPT's data export: conversations.json, chat.html or the ZIP",
-                 *_CHATGPT[:2], stream=_CHATGPT[2]),
+                 *_CHATGPT[:2], stream=_CHATGPT[2], most=90),
     ReaderFormat("claude", "Claude's data export: conversations.json or the ZIP",
-                 *_CLAUDE[:2], stream=_CLAUDE[2]),
+                 *_CLAUDE[:2], stream=_CLAUDE[2], most=90),
     ReaderFormat("gemini", "Gemini in Google Takeout: My Activity JSON or HTML, or the ZIP",
-                 *_export("gemini")[:2]),  # Takeout is read whole (its days are regrouped)
+                 *_export("gemini")[:2], most=90),  # Takeout is read whole (its days are regrouped)
 )
 
 WRITERS: tuple[WriterFormat, ...] = (
@@ -209,9 +215,14 @@ WRITERS: tuple[WriterFormat, ...] = (
 
 
 def pick_reader(source: Source) -> ReaderFormat:
-    """The most specific reader for this input: highest sniff score, earliest in the table on ties."""
-    scores = [(r.sniff(source), -i, r) for i, r in enumerate(READERS)]
-    score, _, best = max(scores, key=lambda t: (t[0], t[1]))
+    """The most specific reader for this input: highest sniff score, earliest in the table on ties.
+    (A reader whose :attr:`~ReaderFormat.most` cannot beat the best score so far is skipped.)"""
+    score, best = 0, READERS[0]
+    for r in READERS:
+        if r.most > score:
+            s = r.sniff(source)
+            if s > score:
+                score, best = s, r
     if score <= 0:
         raise InputError("is empty or holds no text")
     return best
