@@ -178,6 +178,11 @@ def looks_like_question(text: str) -> bool:
 
 def _trim(inlines: Sequence[Inline]) -> tuple[Inline, ...]:
     """Outer white space and line breaks removed."""
+    if inlines:  # most often nothing to remove: text without outer space at both ends
+        first, last = inlines[0], inlines[-1]
+        if (first.__class__ is Text and last.__class__ is Text and first.text[:1].strip()
+                and last.text[-1:].strip()):
+            return tuple(inlines)
     nodes = list(inlines)
     while nodes and (isinstance(nodes[0], LineBreak) or (isinstance(nodes[0], Text) and not nodes[0].text.strip())):
         nodes.pop(0)
@@ -258,8 +263,12 @@ def _is_placeholder(blocks: Sequence[Block]) -> bool:
 
 
 def _is_blank(block: Block) -> bool:
-    return isinstance(block, Paragraph) and all(
-        isinstance(n, Text) and not n.text.strip() for n in block.inlines)
+    if block.__class__ is not Paragraph:
+        return False
+    for n in block.inlines:
+        if n.__class__ is not Text or n.text.strip():
+            return False
+    return True
 
 
 def _unit_blocks(unit: _Unit) -> list[Block]:

@@ -25,7 +25,8 @@ def esc(text: str) -> str:
     Characters XML 1.0 forbids are removed; ``& < > "`` become entities. Tabs, newlines and
     carriage returns are kept (the run writer turns them into ``w:tab`` / ``w:br`` first).
     """
-    if _FORBIDDEN.search(text) is not None:
+    # printable text holds no control character, surrogate or non-character (a quick test in C)
+    if not text.isprintable() and _FORBIDDEN.search(text) is not None:
         text = _FORBIDDEN.sub("", text)
     if "&" in text:
         text = text.replace("&", "&amp;")
