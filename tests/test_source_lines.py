@@ -11,7 +11,8 @@ from qabook.readers.base import InputError
 from qabook.source import Source, decode
 
 PIECES = [b"a", b"b ", b"\n", b"\r", b"\r\n", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xff",
-          b"\xc3", b"\xe2\x82", b"\x00", b"\x01", b"\x0c", "\ufffd".encode(), b"\xef\xbf\xbe"]
+          b"\xc3", b"\xe2\x82", b"\x00", b"\x01", b"\x0c", "\ufffd".encode(), b"\xef\xbf\xbe",
+          b"\xef\xbf\xbf", b"\x1f", b"\x0b", b"\t", b"\xed\xa0\x80"]
 
 
 def _whole(data: bytes) -> object:

@@ -105,6 +105,21 @@ def decode(data: bytes) -> SourceText:
     return SourceText(text, encoding, tuple(warnings))
 
 
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+"""The bytes of the control characters :data:`_FORBIDDEN_RE` removes (tab, newline and carriage
+return are allowed)."""
+
+
+def _clean_utf8(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` (valid or not) decodes to text without a character
+    :data:`_FORBIDDEN_RE` removes: no control byte and no U+FFFE or U+FFFF (``EF BF BE`` /
+    ``EF BF BF``). Surrogates do not decode from UTF-8, invalid bytes become U+FFFD. A sequence
+    cut at the end of ``data`` is decoded with the next data, which is searched then."""
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return False
+    return b"\xef\xbf\xbe" not in data and b"\xef\xbf\xbf" not in data
+
+
 CHUNK = 1 << 20
 """Bytes read at a time by :meth:`Source.lines`."""
 
@@ -146,7 +161,8 @@ class _Utf8Lines:
             self.binary = True
         if final and self.binary:  # after the count of invalid bytes, as decode() checks
             raise InputError("looks like a binary file, not text")
-        text = self.rest + text
+        rest = self.rest  # the start of a line from the chunk before, not yet searched
+        text = rest + text
         if "\r" in text:
             held = "\r" if text.endswith("\r") and not final else ""
             if held:
@@ -158,6 +174,8 @@ class _Utf8Lines:
         self.rest = "" if final else lines.pop()
         if final and self.rest:
             lines.append(self.rest)
+        if _clean_utf8(data) and (not rest or _FORBIDDEN_RE.search(rest) is None):
+            return lines  # nothing to remove (the common case, told in C from the bytes)
         cleaned = []
         for line in lines:
             if _FORBIDDEN_RE.search(line) is not None:
