@@ -116,6 +116,40 @@ def test_the_converter_loads_without_networking_code_and_leaves_the_real_saxutil
     assert done.stdout.split("\n")[:2] == ["[]", "True True"]
 
 
+def test_the_converter_loads_without_the_package_version_lookup_which_still_answers() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from qabook.math import tex_to_omml\n"
+        "assert tex_to_omml(r'\\frac{a}{b}', False).startswith('<m:oMath>')\n"
+        "print('importlib.metadata' in sys.modules, 'email' in sys.modules)\n"
+        "import latex2mathml, latex2mathml.converter\n"
+        "from importlib import metadata\n"
+        "print(latex2mathml.__version__ == metadata.version('latex2mathml'), latex2mathml.metadata is metadata)\n"
+        "print(latex2mathml.converter.convert('x').startswith('<math'))\n"
+        "try:\n    latex2mathml.missing\nexcept AttributeError:\n    print('AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:4] == ["False False", "True True", "True", "AttributeError"]
+
+
+def test_a_package_init_that_does_more_runs_as_usual() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from qabook.math import mathml\n"
+        "mathml._PACKAGE_INIT = 'something else'\n"
+        "assert mathml.tex_to_mathml('x').startswith('<math')\n"
+        "print('importlib.metadata' in sys.modules, type(sys.modules['latex2mathml'].__dict__.get('__version__')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "True <class 'str'>"
+
+
 def test_the_stand_in_unescape_is_the_standard_one() -> None:
     from xml.sax.saxutils import unescape
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import _imp
 import functools
 import html
+import importlib.util
 import re
 import sys
 import types
@@ -184,17 +185,59 @@ def _unescape(data: str, entities: dict[str, str] | None = None) -> str:
     return data.replace("&amp;", "&")
 
 
+_PACKAGE_INIT = 'from importlib import metadata\n\n__version__ = metadata.version("latex2mathml")\n'
+"""All that latex2mathml's ``__init__`` does: it finds the package's version in the installed
+metadata, which imports :mod:`importlib.metadata` and the ``email`` package and searches every
+folder on the path (~35 ms, more than the converter itself)."""
+
+
+def _package_stand_in() -> types.ModuleType | None:
+    """The ``latex2mathml`` package without running its ``__init__``, if that file is
+    :data:`_PACKAGE_INIT` (else ``None``): a module with the package's spec and path, so its
+    modules import as usual, and the version looked up when someone asks for it."""
+    spec = importlib.util.find_spec("latex2mathml")
+    if spec is None or spec.origin is None or spec.submodule_search_locations is None:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            if fh.read().strip() != _PACKAGE_INIT.strip():
+                return None
+    except OSError:
+        return None
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(name: str) -> object:
+        if name in ("__version__", "metadata"):
+            from importlib import metadata
+
+            package.metadata = metadata  # type: ignore[attr-defined]
+            package.__version__ = metadata.version("latex2mathml")  # type: ignore[attr-defined]
+            return getattr(package, name)
+        raise AttributeError(f"module 'latex2mathml' has no attribute {name!r}")
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return package
+
+
 @functools.cache
 def _converter() -> Callable[..., Element]:
-    """latex2mathml's ``convert_to_element``, imported on the first formula (~35 ms).
+    """latex2mathml's ``convert_to_element``, imported on the first formula (~20 ms).
 
-    Its module takes one function, ``unescape``, from ``xml.sax.saxutils``, which imports
-    ``urllib.request`` and through it ``http.client`` and ``ssl``: another 45 ms of start-up, in
-    every conversion with a formula, for networking code qabook never runs. Unless the real
-    module is loaded already, the converter is imported beside a stand-in that holds only
-    :func:`_unescape`, under the interpreter's import lock (no other thread can import meanwhile),
-    and the stand-in is gone as soon as the converter is loaded: any later ``import
-    xml.sax.saxutils`` gets the real module. Should that import fail, the usual one is made.
+    Two of its imports cost more than the converter and are not needed for it, so, unless they
+    are loaded already, stand-ins take their place while it loads, under the interpreter's
+    import lock (no other thread can import meanwhile):
+
+    * its module takes one function, ``unescape``, from ``xml.sax.saxutils``, which imports
+      ``urllib.request`` and through it ``http.client`` and ``ssl``: another 45 ms, in every
+      conversion with a formula, for networking code qabook never runs. The stand-in holds only
+      :func:`_unescape` and is gone as soon as the converter is loaded: any later ``import
+      xml.sax.saxutils`` gets the real module;
+    * the package's ``__init__`` only looks up its version (see :data:`_PACKAGE_INIT`); the
+      package module made from its spec stays (its modules belong to it) and looks the version
+      up when ``latex2mathml.__version__`` is first read. When the file holds anything else, it
+      runs as usual.
+
+    Should the import fail, the usual one is made.
     """
     name = "xml.sax.saxutils"
     if name not in sys.modules:
@@ -203,7 +246,12 @@ def _converter() -> Callable[..., Element]:
         stand_in = types.ModuleType(name)
         stand_in.unescape = _unescape  # type: ignore[attr-defined]
         _imp.acquire_lock()
+        package = None
         try:
+            if "latex2mathml" not in sys.modules:
+                package = _package_stand_in()
+                if package is not None:
+                    sys.modules["latex2mathml"] = package
             sys.modules[name] = stand_in
             try:
                 from latex2mathml.converter import convert_to_element
@@ -211,6 +259,8 @@ def _converter() -> Callable[..., Element]:
                 return convert_to_element
             except ImportError:
                 sys.modules.pop("latex2mathml.converter", None)
+                if package is not None and sys.modules.get("latex2mathml") is package:
+                    del sys.modules["latex2mathml"]
             finally:
                 if sys.modules.get(name) is stand_in:
                     del sys.modules[name]
