@@ -3,9 +3,10 @@
 Usage:
 
 * ``python bench/_profile.py stages INPUT OUTPUT`` prints JSON ``[[stage, seconds], ...]``: wall
-  time per stage of ``load`` + ``write_file``, measured without a profiler by wrapping the
-  functions the pipeline calls (``pick_reader`` / ``reader_named`` and the reader's ``read``,
-  markdown-it's ``MarkdownIt.parse``, ``repair``, ``resolve``) for this one process only;
+  time per stage of a conversion to DOCX by one process (as ``qabook convert`` streams it),
+  measured without a profiler by wrapping the functions the pipeline calls (``pick_reader``,
+  the sections a ``Conversion`` gives, answer parsing, ``resolve``, the formulas, the DOCX body
+  writer's ``section`` and ``finish``) for this one process only;
 * ``python bench/_profile.py cprofile INPUT OUTPUT DUMP`` runs the same conversion under
   cProfile and writes the statistics to DUMP (``pstats`` format).
 
@@ -15,35 +16,31 @@ Nothing under ``src/`` is changed: the wrappers are set on the imported modules 
 from __future__ import annotations
 
 import cProfile
-import dataclasses
-import inspect
 import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import markdown_it
 
 import qabook.pipeline as pipeline
 
 
-def _load(inp: str) -> Any:
-    """``pipeline.load`` as the command line calls it (by path where the pipeline supports it)."""
-    if "path" in inspect.signature(pipeline.load).parameters:
-        return pipeline.load(None, inp, path=inp)
-    return pipeline.load(Path(inp).read_bytes(), inp)
-
-
 def convert(inp: str, out: str) -> None:
-    """What ``qabook convert INPUT -o OUTPUT`` does, without the command line."""
-    result = _load(inp)
-    pipeline.write_file(result.document, out, pipeline.document_date(inp))
+    """What ``qabook convert INPUT -o OUTPUT`` does by one process, without the command line."""
+    pipeline.convert(None, inp, out, path=inp, date=pipeline.document_date(inp))
 
 
 def stages(inp: str, out: str) -> list[tuple[str, float]]:
-    """Wall seconds per stage of one conversion (a stage whose function is missing reads 0)."""
+    """Wall seconds per stage of one conversion by one process, as ``qabook convert`` streams it
+    (a stage whose function is missing reads 0).
+
+    Nested stages are taken out of the stage around them: the reader's time is the time spent
+    waiting for its sections, less the parsing of answers; the writer's, the time spent writing
+    sections, less the formulas.
+    """
+    from qabook.readers import pulldown
+    from qabook.writers.docx import _body
+
     spent: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,39 +52,58 @@ def stages(inp: str, out: str) -> list[tuple[str, float]]:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
         return wrapper
 
-    def timed_reader(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def pick(*args: Any, **kwargs: Any) -> Any:
-            reader = fn(*args, **kwargs)
-            if dataclasses.is_dataclass(reader) and not isinstance(reader, type):
-                return dataclasses.replace(reader, read=timed("read", getattr(reader, "read")))
-            return reader
-        return timed("sniff", pick)
+    setattr(pipeline, "pick_reader", timed("sniff", getattr(pipeline, "pick_reader")))
+    pulldown.parse_blocks = timed("answers", pulldown.parse_blocks)
+    for name in ("resolve", "clean_document"):
+        if hasattr(pipeline, name):
+            setattr(pipeline, name, timed("pipeline", getattr(pipeline, name)))
+    import qabook.math
 
-    for name in ("pick_reader", "reader_named"):
-        if hasattr(pipeline, name):
-            setattr(pipeline, name, timed_reader(getattr(pipeline, name)))
-    for name in ("repair", "resolve"):
-        if hasattr(pipeline, name):
-            setattr(pipeline, name, timed(name, getattr(pipeline, name)))
-    markdown_it.MarkdownIt.parse = timed("parse", markdown_it.MarkdownIt.parse)  # type: ignore[method-assign]
+    qabook.math.tex_to_omml = timed("formulas", qabook.math.tex_to_omml)
+    _body.BodyWriter.section = timed("body", _body.BodyWriter.section)  # type: ignore[method-assign]
+    _body.BodyWriter.finish = timed("finish", _body.BodyWriter.finish)  # type: ignore[method-assign]
+    sections = pipeline.Conversion.sections
+
+    def timed_sections(self: Any, check: bool = True) -> Any:
+        it = sections(self, check)
+        while True:
+            start = time.perf_counter()
+            try:
+                section = next(it)
+            except StopIteration:
+                spent["sections"] = spent.get("sections", 0.0) + time.perf_counter() - start
+                return
+            spent["sections"] = spent.get("sections", 0.0) + time.perf_counter() - start
+            yield section
+
+    pipeline.Conversion.sections = timed_sections  # type: ignore[method-assign]
+    # a reader that reads the whole input (general Markdown, a transcript) does it on opening
+    setattr(pipeline, "_conversion", timed("opening", getattr(pipeline, "_conversion")))
+    import markdown_it
+
+    markdown_it.MarkdownIt.parse = timed("markdown-it", markdown_it.MarkdownIt.parse)  # type: ignore[method-assign]
 
     start = time.perf_counter()
-    result = _load(inp)
-    loaded = time.perf_counter()
-    pipeline.write_file(result.document, out, pipeline.document_date(inp))
-    done = time.perf_counter()
+    pipeline.convert(None, inp, out, path=inp, date=pipeline.document_date(inp))
+    total = time.perf_counter() - start
 
-    parse, read = spent.get("parse", 0.0), spent.get("read", 0.0)
-    accounted = sum(spent.get(k, 0.0) for k in ("sniff", "read", "repair", "resolve"))
+    answers, formulas, structure = spent.get("answers", 0.0), spent.get("formulas", 0.0), spent.get("markdown-it", 0.0)
+    reading = (spent.get("opening", 0.0) + spent.get("sections", 0.0) - spent.get("pipeline", 0.0) - answers
+               - structure)
+    body = spent.get("body", 0.0) - formulas
+    named = (spent.get("sniff", 0.0) + structure + reading + answers + spent.get("pipeline", 0.0) + body
+             + formulas)
     return [
-        ("markdown-it parse (inside the reader)", parse),
-        ("reader, apart from markdown-it (decoding, tokens → model)", read - parse),
-        ("repair passes", spent.get("repair", 0.0)),
-        ("rendition resolve", spent.get("resolve", 0.0)),
         ("choosing the reader (sniffing)", spent.get("sniff", 0.0)),
-        ("rest of load (report)", (loaded - start) - accounted),
-        ("write_file (the writer)", done - loaded),
-        ("total", done - start),
+        ("parsing a whole Markdown file's structure (markdown-it; not for qabook's own Markdown)", structure),
+        ("reading (decoding, the file's structure, questions; answers of a whole file)", reading),
+        ("parsing answers one by one (pulldown-cmark through pyromark, events → model)", answers),
+        ("cleaning and renditions, per chunk of sections", spent.get("pipeline", 0.0)),
+        ("writing the DOCX body (WordprocessingML, contents entries)", body),
+        ("formulas (TeX → MathML → OMML, each distinct one once)", formulas),
+        ("title page, contents and zip (finish)", spent.get("finish", 0.0)),
+        ("rest (opening, report, the other zip parts, renaming)", total - named - spent.get("finish", 0.0)),
+        ("total", total),
     ]
 
 

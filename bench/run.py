@@ -572,8 +572,9 @@ def profile_text(prof: Profile) -> list[str]:
     return [
         f"## Where qabook's time goes ({prof.input} → DOCX)",
         "",
-        "Wall time per stage of `load` + `write_file` in one fresh process, no profiler "
-        "(interpreter start-up, imports and the command line excluded):",
+        "Wall time per stage of the conversion by one process (as `qabook convert` streams it, "
+        "without a second process), in one fresh process, no profiler (interpreter start-up, "
+        "imports and the command line excluded):",
         "",
         "| stage | s | share |",
         "|---|---:|---:|",
