@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -117,6 +118,44 @@ def test_the_cut_is_the_same_whatever_the_chunk_size(tmp_path: Path, monkeypatch
     for size in (1, 5, 64, 4096):
         monkeypatch.setattr(markdown, "CHUNK", size)
         assert markdown.cut(Source(path.name, path=str(path)), 0.3) == expected
+
+
+def _cut_by_lines(data: bytes, at: float) -> markdown.Cut | None:
+    """What :func:`markdown.cut` finds, line by line over the decoded text (for a clean file)."""
+    middle = int(len(data) * at)
+    fence: str | None = None
+    headings = offset = 0
+    for no, line in enumerate(data.decode("utf-8").split("\n"), start=1):
+        fence, code = markdown._fence_after(fence, line)
+        h = None if code else markdown._QABOOK_HEADING.match(line)
+        if h is not None:
+            if offset >= middle and (len(h.group(1)) == 2 or (len(h.group(1)) == 1 and headings)):
+                return markdown.Cut(offset, no)
+            headings += 1
+        offset += len(line.encode("utf-8")) + 1
+    return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.floats(0.0, 1.0), st.sampled_from([3, 17, 256, 1 << 20]))
+def test_the_cut_is_the_first_section_heading_outside_fences_past_the_point(
+        doc: Document, at: float, chunk: int) -> None:
+    # code blocks with heading and fence lines inside, so that the fence tracking matters
+    fenced = Item(None, (Text("Code?"),), (CodeBlock("## not a section\n```\n# nor this\n~~~", ""),), "answered")
+    doc = replace(doc, sections=tuple(replace(s, items=(fenced, *s.items)) for s in doc.sections))
+    written = render(doc).encode("utf-8")
+    # the writer fences code with backticks; a hand-edited file may use tildes
+    tildes = re.sub(rb"(?m)^(`{3,})", lambda m: b"~" * len(m.group(1)), written)
+    for data in (written, tildes):
+        # the point drawn, and points inside fenced code (where a fence opened before them is open)
+        inside = [m.start() / len(data) for m in re.finditer(rb"## not a section", data)][:3]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "qa.md"
+            path.write_bytes(data)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(markdown, "CHUNK", chunk)
+                for point in (at, *inside):
+                    assert markdown.cut(Source("qa.md", path=str(path)), point) == _cut_by_lines(data, point)
 
 
 def test_a_heading_inside_fenced_code_is_no_cut(tmp_path: Path) -> None:

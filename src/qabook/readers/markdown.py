@@ -1070,8 +1070,8 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
     ``\\n`` newlines): then each part decodes to the lines the whole would give, and the parts'
     reports add up to the whole's. ``None`` when the file is not such or has no heading there.
     The file is read twice in chunks, never whole: once to check the text, once up to the cut
-    for the lines that open a heading or a fence (a few milliseconds per megabyte, all in C but
-    for those lines).
+    for the lines that open a fence, and past the middle a heading (a few milliseconds per
+    megabyte, all in C but for those lines).
     """
     head = source.head()
     if not source.head_text().startswith(SIGNATURE) or head.startswith(
@@ -1089,16 +1089,28 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
     with source.open() as fh:
         while chunk := fh.read(CHUNK):
             buf += chunk
-            done = 0
-            for m in _MARK_LINE.finditer(buf):
+            done = pos = 0
+            while True:
+                # once the title is behind, only fences matter before the middle: look for those
+                before = middle - base - 1  # lines starting past a newline before this one
+                if headings and pos < before:
+                    m = _FENCE_START.search(buf, pos, before + 1)
+                    if m is None:
+                        if before > len(buf):
+                            break  # the middle is further on
+                        pos = before
+                        continue
+                else:
+                    m = _MARK_LINE.search(buf, pos)
+                    if m is None:
+                        break
                 start = m.start() + 1
-                if headings and buf[start] == 0x23 and base + start < middle:
-                    continue  # a "#" line changes no fence, and the title is behind: nothing to see
                 end = buf.find(b"\n", start)
                 if end < 0:
-                    break
-                line_no += buf.count(b"\n", done, m.start() + 1)
-                done = m.start() + 1
+                    break  # the line goes on in the next chunk
+                pos = start
+                line_no += buf.count(b"\n", done, start)
+                done = start
                 line = buf[start:end].decode("utf-8")
                 fence, code = _fence_after(fence, line)
                 h = None if code else _QABOOK_HEADING.match(line)
@@ -1118,6 +1130,8 @@ def cut(source: Source, at: float | None = None) -> Cut | None:
 
 _MARK_LINE = re.compile(rb"\n[#`~]")
 """A line that may open a heading or a fence (after the newline that ends the line before)."""
+_FENCE_START = re.compile(rb"\n[`~]")
+"""A line that may open or close a fence."""
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 """Bytes of characters decoding removes or changes (control characters, ``\\r``)."""
 
