@@ -105,3 +105,19 @@ def test_no_sniff_scores_above_its_readers_most_and_skipping_changes_no_choice(c
         best = max(range(len(READERS)), key=lambda i: (scores[i], -i))
         if scores[best] > 0:
             assert pick_reader(source).name == READERS[best].name, path
+
+
+def test_a_conversion_tunes_the_garbage_collector_for_a_batch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qabook.cli import GC_THRESHOLD
+
+    src = tmp_path / "qa.md"
+    src.write_text("<!-- qabook markdown: # title, ## sections, ### numbered questions -->\n\n# T\n\n"
+                   "## S\n\n### 1. Why?\n\nBecause.\n", encoding="utf-8")
+    code = (
+        "import gc, sys\nfrom qabook.cli import main\n"
+        f"sys.argv = ['qabook', 'convert', {str(src)!r}, '-o', {str(tmp_path / 'o.docx')!r}, '-q']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code\n"
+        "print(gc.get_threshold(), gc.get_freeze_count() > 1000)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == f"{GC_THRESHOLD} True"
+    assert (tmp_path / "o.docx").stat().st_size > 0
