@@ -977,11 +977,12 @@ def _own_layout_sections(lines: Iterator[str], b: Builder, first_line: int = 1) 
     one rendition (renditions were resolved when it was written), so no chunk needs another.
     """
     chunk: list[str] = []
-    chunk_end = 0
+    chunk_end = 0  # the last line with more than white space (in this chunk if after ``opened``)
+    opened = 0  # the line of the heading the chunk follows
     fence: str | None = None
 
     def flush() -> None:
-        if b.item is not None and any(ln.strip() for ln in chunk):
+        if b.item is not None and chunk_end > opened:
             b.answer(list(parse_blocks("\n".join(chunk))), chunk_end)
         chunk.clear()
 
@@ -997,6 +998,7 @@ def _own_layout_sections(lines: Iterator[str], b: Builder, first_line: int = 1) 
             h = _QABOOK_HEADING.match(line)
             if h:
                 flush()
+                opened = no
                 level, content = len(h.group(1)), _heading_text(h.group(2) or "")
                 if level < 3:
                     b.heading(plain_text(parse_inlines(content)), level)
