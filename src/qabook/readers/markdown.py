@@ -1058,9 +1058,11 @@ def _own_layout_stream(source: Source, b: Builder, sections: Iterator[tuple[Sect
     return streamed
 
 
-CUT_AT = 0.5
-"""Where (as a share of its bytes) :func:`cut` starts looking for a section heading: the process
-that reads the first part also joins the second and compresses the whole document."""
+CUT_AT = 0.48
+"""Where (as a share of its bytes) :func:`cut` starts looking for a section heading. A little
+before the middle: the process that converts the first part also deflates its body as it goes,
+where the second part's records are deflated when they are joined (measured on 10,000 items,
+the two parts then end within a few milliseconds of each other)."""
 
 
 def cut(source: Source, at: float | None = None) -> Cut | None:

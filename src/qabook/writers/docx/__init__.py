@@ -58,10 +58,6 @@ from qabook.writers.docx._parts import (
 
 __all__ = ["PartSummary", "write", "write_part", "write_stream"]
 
-ZIP64_FROM = 3 << 30
-"""A body this big (bytes, before the title page) is written with ZIP64 sizes."""
-
-
 def _put(zw: ZipWriter, name: str, data: str | bytes) -> None:
     zw.put(name, data.encode("utf-8") if isinstance(data, str) else data)
 
@@ -96,9 +92,7 @@ def write_stream(head: Document, sections: typing.Iterable[Section], out: typing
     with ZipWriter(out) as zf:
         _put(zf, "[Content_Types].xml", CONTENT_TYPES)
         _put(zf, "_rels/.rels", ROOT_RELS)
-        # past 4 GiB a member needs ZIP64 sizes, which must be announced before it is written
-        with zf.open("word/document.xml", zip64=body.size > ZIP64_FROM) as stream:
-            body.finish(head, date, stream)
+        body.finish(head, date, zf, "word/document.xml")
         _put(zf, "word/_rels/document.xml.rels", document_rels(body.links))
         _put(zf, "word/numbering.xml", numbering_xml(body.widths, body.ordered))
         for name in REFERENCE_PARTS:

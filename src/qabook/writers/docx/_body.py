@@ -1,12 +1,13 @@
 """Stream ``word/document.xml``: title page, table of contents, sections, items, blocks, inlines.
 
 The body is written as WordprocessingML text, chunk by chunk, section by section: every handler
-appends strings to one buffer, which is joined, encoded and written to a spool after each item once
-it has grown past :data:`FLUSH_AT` pieces, and the contents entries go to a second spool. The
+appends strings to one buffer, which is joined, encoded and deflated into a spool after each item
+once it has grown past :data:`FLUSH_AT` pieces, and the contents entries go to a second spool. The
 title page needs the number of questions, known only after the last section, so the part is
-assembled at the end: title page, then both spools copied in order into the zip member. Nothing is
-parsed or searched afterwards. What the side parts need (hyperlink targets, one numbering instance
-per ordered list) is recorded in the writer state; the package writer turns it into parts.
+assembled at the end: title page and contents, deflated then, followed by the deflated body (see
+:mod:`qabook.writers.docx._zip`). Nothing is parsed or searched afterwards. What the side parts
+need (hyperlink targets, one numbering instance per ordered list) is recorded in the writer state;
+the package writer turns it into parts.
 
 Every id is given in document order (bookmarks, numIds, rIds), so the same document always gives
 the same bytes. Run and paragraph properties come from small caches of ready-made XML strings.
@@ -57,6 +58,7 @@ from qabook.writers.docx._parts import (
     TEXT_WIDTH,
     ordered_hang,
 )
+from qabook.writers.docx._zip import Deflater, ZipWriter
 from qabook.writers.docx._xml import M_NS, R_NS, W_NS, XML_DECL, esc
 
 FLUSH_AT = 2048
@@ -83,7 +85,10 @@ _TOC_BEGIN = (
 )
 _TOC_END = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
 SPOOL_IN_MEMORY = 8 << 20
-"""Body and contents are kept in memory up to this size each, then in a temporary file."""
+"""The contents are kept in memory up to this size, then in a temporary file."""
+DEFLATED_IN_MEMORY = 4 << 20
+"""The deflated body is kept in memory up to this size (about 20,000 items), then in a temporary
+file (so that it and the contents, whose spool fills at about 40,000, are never both full)."""
 COPY_CHUNK = 1 << 20
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -288,12 +293,6 @@ def heading_text(item: Item) -> str:
     return question if item.number is None else f"{item.number}. {question}"
 
 
-class _Sink(typing.Protocol):
-    """Where :meth:`BodyWriter.finish` writes (a file, a zip member)."""
-
-    def write(self, data: bytes, /) -> object: ...
-
-
 class _Ref(NamedTuple):
     """A number the body of a part cannot know, filled in when the part is joined (see
     :meth:`BodyWriter.join`): ``b`` a bookmark id, ``S`` / ``Q`` a section's / an item's number
@@ -326,10 +325,10 @@ class PartSummary:
 class BodyWriter:
     """Writes ``word/document.xml`` and records what the side parts need.
 
-    Sections arrive one at a time (:meth:`section`); the body is written to a spool (memory,
-    then a temporary file once it is big) and the table of contents to another, because both
-    come after the title page, which names the number of questions, known only at the end.
-    :meth:`finish` writes the part: title page, then contents and body copied in chunks.
+    Sections arrive one at a time (:meth:`section`); the body is deflated into a spool (memory,
+    then a temporary file once it is big) and the table of contents written to another, because
+    both come after the title page, which names the number of questions, known only at the end.
+    :meth:`finish` writes the part: title page and contents, then the deflated body.
 
     With ``part``, the writer writes a later part of a document whose earlier part another
     process writes: the body and contents go to ``part`` as records, with :class:`_Ref` in place
@@ -343,7 +342,8 @@ class BodyWriter:
         self._refs: list[int] = []
         """Where the buffer holds a :class:`_Ref` (only for a part)."""
         self._toc_part: list[tuple[str, str, int, str]] = []
-        self._body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._body = Deflater(tempfile.SpooledTemporaryFile(max_size=DEFLATED_IN_MEMORY))
+        """The body, deflated as it is written (see :meth:`finish`)."""
         self._toc_spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self._buf: list[str] = []
         self._out = self._buf.append
@@ -513,34 +513,33 @@ class BodyWriter:
         self._bookmarks += summary.bookmarks
         self.unconverted.extend(summary.unconverted)
 
-    @property
-    def size(self) -> int:
-        """Bytes of body and contents written so far."""
+    def finish(self, head: Document, date: datetime.date | None, zw: ZipWriter, name: str) -> None:
+        """Write ``word/document.xml`` as member ``name`` of ``zw``: ``head``'s title page and the
+        contents, deflated now, then the body, deflated as it was written."""
         self._flush()
-        return self._body.tell() + self._toc_spool.tell()
-
-    def finish(self, head: Document, date: datetime.date | None, stream: _Sink) -> None:
-        """Write ``word/document.xml`` to ``stream``: ``head``'s title page, contents and body."""
-        self._flush()
-        write = stream.write
+        start = Deflater(tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))
         self._buf.append(XML_DECL)
         self._out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:m="{M_NS}"><w:body>')
         self._title_page(head, date)
         self._out(f'<w:p>{_ppr("TOCHeading", page_break=True)}{_run("Contents", "")}</w:p>')
         if self._toc_held is None:
             self._out(f'<w:p>{_TOC_BEGIN}{_TOC_END}</w:p>')
-        write("".join(self._buf).encode("utf-8"))
+        start.write("".join(self._buf).encode("utf-8"))
         self._buf.clear()
         if self._toc_held is not None:
             self._write_toc_entry(*self._toc_held, last=True)
             self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
             self._toc_buf.clear()
-        for spool in (self._toc_spool, self._body):
-            spool.seek(0)
-            while chunk := spool.read(COPY_CHUNK):
-                write(chunk)
-            spool.close()
-        write(f"{SECT_PR}</w:body></w:document>".encode())
+        self._toc_spool.seek(0)
+        while chunk := self._toc_spool.read(COPY_CHUNK):
+            start.write(chunk)
+        self._toc_spool.close()
+        start.end(last=False)
+        self._body.write(f"{SECT_PR}</w:body></w:document>".encode())
+        self._body.end(last=True)
+        zw.put_deflated(name, [start, self._body])
+        start.sink.close()
+        self._body.sink.close()
 
     def _title_page(self, doc: Document, date: datetime.date | None) -> None:
         out = self._out
