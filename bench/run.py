@@ -23,7 +23,7 @@ What it does
    real): wall time (``time.perf_counter`` around spawn and reap), CPU time (user + sys of that
    child and what it forked, from ``os.wait4``) and peak memory: the larger of ``ru_maxrss``
    (the largest single process) and the largest sum of proportional set sizes of the command's
-   process tree, sampled every 10 ms (for a command that works in two processes at once). The child is
+   process tree, sampled every 50 ms (for a command that works in two processes at once). The child is
    spawned by the tiny helper ``bench/_spawn.py``, because on Linux a child spawned straight from
    this runner would report the runner's own peak RSS (see that module).
    Each figure is the median of ``--runs`` runs (default 3), after one unmeasured warm-up run
@@ -859,7 +859,8 @@ def document(rows: list[Row], tools: Tools, args: argparse.Namespace, notes: lis
         "- *wall s*: spawn to exit; *CPU s*: user + system time of that process and of the "
         "processes it forked; *peak MB*: the larger of its peak resident set (`ru_maxrss`, "
         "MiB: the largest single process) and the largest sum of the proportional set sizes "
-        "(PSS) of all its processes, sampled every 10 ms: qabook converts a big file of its own "
+        "(PSS) of all its processes, sampled every 50 ms (reading them slows the command a little, "
+        "so not more often): qabook converts a big file of its own "
         "Markdown in two processes when a core is free, and the pages the second process shares "
         "with the first count once. Measured by the small helper `bench/_spawn.py`, so the "
         "runner's own memory cannot leak into the peak (on Linux `ru_maxrss` survives fork and "

@@ -183,9 +183,7 @@ def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatc
                                                       suffix: str) -> None:
     from qabook.writers.docx import _body
 
-    monkeypatch.setattr(_body, "SPOOL_IN_MEMORY", 1 << 16)  # the spools go to disk early
-    monkeypatch.setattr(_body, "DEFLATED_IN_MEMORY", 1 << 14)
-    monkeypatch.setattr(_body, "COPY_CHUNK", 1 << 14)  # and is copied in small pieces
+    monkeypatch.setattr(_body, "COPY_CHUNK", 1 << 14)  # the contents are copied in small pieces
     monkeypatch.setattr(source_module, "CHUNK", 1 << 14)  # the input is read in small pieces
     small, big = _qabook_markdown(tmp_path, 100), _qabook_markdown(tmp_path, 400)
 

@@ -84,11 +84,6 @@ _TOC_BEGIN = (
     '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
 )
 _TOC_END = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-SPOOL_IN_MEMORY = 8 << 20
-"""The contents are kept in memory up to this size, then in a temporary file."""
-DEFLATED_IN_MEMORY = 4 << 20
-"""The deflated body is kept in memory up to this size (about 20,000 items), then in a temporary
-file (so that it and the contents, whose spool fills at about 40,000, are never both full)."""
 COPY_CHUNK = 1 << 20
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -325,8 +320,8 @@ class PartSummary:
 class BodyWriter:
     """Writes ``word/document.xml`` and records what the side parts need.
 
-    Sections arrive one at a time (:meth:`section`); the body is deflated into a spool (memory,
-    then a temporary file once it is big) and the table of contents written to another, because
+    Sections arrive one at a time (:meth:`section`); the body is deflated into a spool (a
+    temporary file) and the table of contents written to another, because
     both come after the title page, which names the number of questions, known only at the end.
     :meth:`finish` writes the part: title page and contents, then the deflated body.
 
@@ -342,9 +337,11 @@ class BodyWriter:
         self._refs: list[int] = []
         """Where the buffer holds a :class:`_Ref` (only for a part)."""
         self._toc_part: list[tuple[str, str, int, str]] = []
-        self._body = Deflater(tempfile.SpooledTemporaryFile(max_size=DEFLATED_IN_MEMORY))
+        # temporary files, not memory: the memory of a conversion does not grow with the document
+        # (a file that small stays in the system's cache)
+        self._body = Deflater(tempfile.TemporaryFile())
         """The body, deflated as it is written (see :meth:`finish`)."""
-        self._toc_spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._toc_spool = tempfile.TemporaryFile()
         self._buf: list[str] = []
         self._out = self._buf.append
         self._toc_buf: list[str] = []
@@ -517,7 +514,7 @@ class BodyWriter:
         """Write ``word/document.xml`` as member ``name`` of ``zw``: ``head``'s title page and the
         contents, deflated now, then the body, deflated as it was written."""
         self._flush()
-        start = Deflater(tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))
+        start = Deflater(tempfile.TemporaryFile())
         self._buf.append(XML_DECL)
         self._out(f'<w:document xmlns:w="{W_NS}" xmlns:r="{R_NS}" xmlns:m="{M_NS}"><w:body>')
         self._title_page(head, date)
