@@ -53,7 +53,7 @@ def test_the_reference_case_gives_the_same_docx_and_report(tmp_path: Path, corpu
     assert {k: getattr(report, k) for k in same} == {k: getattr(loaded, k) for k in same}
 
 
-@pytest.mark.parametrize("suffix", [".md", ".html"])  # Markdown streams, HTML gets the whole document
+@pytest.mark.parametrize("suffix", [".md", ".html"])  # both stream
 def test_other_writers_give_the_same_bytes_through_convert(tmp_path: Path, suffix: str) -> None:
     whole, streamed = _both(tmp_path, FIXTURES / "chatgpt" / "conversations.json", suffix)
     assert whole == streamed
@@ -178,7 +178,7 @@ def test_qabook_markdown_streams_line_by_line_to_the_same_docx(tmp_path: Path, c
     assert conversion.report().encoding == "utf-8"
 
 
-@pytest.mark.parametrize("suffix", [".docx", ".md"])
+@pytest.mark.parametrize("suffix", [".docx", ".md", ".html"])
 def test_converting_qabook_markdown_holds_memory_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       suffix: str) -> None:
     from qabook.writers.docx import _body

@@ -188,3 +188,21 @@ def test_reference_case_page(reference, tmp_path) -> None:  # type: ignore[no-un
     assert len(_all(tree, "section", "sec")) == len(reference.document.sections)
     maths = list(tree.iter(f"{MATHML}math"))
     assert len(maths) >= 40  # 33 inline + 22 display formulas in the reference; nearly all convert
+
+
+def test_the_page_written_section_by_section_is_the_whole_page_and_reports_formulas() -> None:
+    from qabook.math.check import check_formulas, formula_warning
+    from qabook.model import Item, Math, Paragraph, Section, Text
+
+    def item(n: int | None, tex: str) -> Item:
+        return Item(n, (Text(f"Question {n}?"),), (Paragraph((Text("See "), Math(tex))),), "answered")
+
+    one = Document("One section", "t.md", (Section("Only", (item(7, "x^2"), item(7, "\\foo{y}"))),))
+    many = Document("Sections", "t.md", (Section("A", (item(1, "a"),)), Section("Empty", ()),
+                                          Section("B", (item(None, "\\bar{b}"), item(2, "\\nope")))))
+    for doc in (one, many):
+        out = io.BytesIO()
+        warnings = html_writer.write_stream(Document(doc.title, doc.source, ()), iter(doc.sections), out)
+        assert out.getvalue().decode("utf-8") == html_writer.render(doc)
+        assert warnings == [formula_warning(n, tex, why) for n, tex, why in check_formulas(doc)]
+        assert warnings  # a formula that cannot be converted is reported

@@ -139,6 +139,13 @@ def _write_docx_part(sections: Iterable[model.Section], records: BinaryIO) -> An
     return docx.write_part(sections, records)
 
 
+def _write_html_stream(head: model.Document, sections: Iterable[model.Section], out: BinaryIO,
+                       date: dt.date | None) -> Sequence[str]:
+    from qabook.writers import html
+
+    return html.write_stream(head, sections, out, date)
+
+
 def _lazy_writer(module: str, function: str = "write") -> WriteFn:
     """A writer imported on first use, so a command pays only for the formats it writes."""
 
@@ -204,7 +211,7 @@ WRITERS: tuple[WriterFormat, ...] = (
                  _write_markdown_stream),
     WriterFormat("json", "qabook model JSON (versioned; see docs/model.md)", (".json",), _write_json),
     WriterFormat("html", "one self-contained HTML page: contents, collapsible answers, search, MathML",
-                 (".html", ".htm"), _lazy_writer("qabook.writers.html"), equations=True),
+                 (".html", ".htm"), _lazy_writer("qabook.writers.html"), _write_html_stream, equations=True),
     WriterFormat("anki", "Anki deck package: a note per item, a subdeck per section", (".apkg",),
                  _lazy_writer("qabook.writers.anki")),
     WriterFormat("csv", "CSV for Anki's text import and Quizlet (question, HTML answer, tags)", (".csv",),

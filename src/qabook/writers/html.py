@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
+import tempfile
 import typing
 from importlib import resources
 from typing import BinaryIO, Callable, Literal
@@ -208,17 +210,26 @@ def _asset(name: str) -> str:
     return resources.files("qabook.writers").joinpath("html_assets", name).read_text(encoding="utf-8")
 
 
-def item_ids(doc: Document) -> list[str]:
+class _Ids:
     """An HTML id per item in document order: ``q12`` for number 12 (``q12-2`` for a second
     item numbered 12), ``i5`` for the fifth item when it has no number."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for index, item in enumerate(doc.items(), start=1):
-        base = f"q{item.number}" if item.number is not None else f"i{index}"
-        n = seen.get(base, 0) + 1
-        seen[base] = n
-        out.append(base if n == 1 else f"{base}-{n}")
-    return out
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+        self.index = 0
+
+    def next(self, item: Item) -> str:
+        self.index += 1
+        base = f"q{item.number}" if item.number is not None else f"i{self.index}"
+        n = self.seen.get(base, 0) + 1
+        self.seen[base] = n
+        return base if n == 1 else f"{base}-{n}"
+
+
+def item_ids(doc: Document) -> list[str]:
+    """An HTML id per item in document order (see :class:`_Ids`)."""
+    ids = _Ids()
+    return [ids.next(item) for item in doc.items()]
 
 
 def _item_html(item: Item, ident: str) -> str:
@@ -233,46 +244,33 @@ def _item_html(item: Item, ident: str) -> str:
             f'</summary><div class="answer">{answer}</div></details>\n')
 
 
-def _toc(doc: Document, section_ids: list[str], ids: list[str]) -> str:
-    parts = ['<nav id="toc" aria-label="Contents"><details id="toc-box" open><summary>Contents</summary>']
-    sections = [s for s in doc.sections if s.items]
-    if len(sections) <= 1:
-        parts.append('<ol class="toc-items">')
-        for item, ident in zip(doc.items(), ids):
-            num = f'<span class="num">{item.number}.</span> ' if item.number is not None else ""
-            text = esc(plain_text(item.question).replace("\n", " ")) or "(no question)"
-            parts.append(f'<li><a href="#{ident}">{num}{text}</a></li>')
-    else:
-        parts.append('<ol class="toc-sections">')
-        for section, sid in zip(doc.sections, section_ids):
-            if not section.items:
-                continue
-            parts.append(f'<li data-section="{sid}"><a href="#{sid}">{esc(section.title)}</a>'
-                         f' <span class="count">{len(section.items)}</span></li>')
-    parts.append("</ol></details></nav>\n")
-    return "".join(parts)
+def _toc_item(item: Item, ident: str) -> str:
+    num = f'<span class="num">{item.number}.</span> ' if item.number is not None else ""
+    text = esc(plain_text(item.question).replace("\n", " ")) or "(no question)"
+    return f'<li><a href="#{ident}">{num}{text}</a></li>'
 
 
-def _section_html(section: Section, sid: str, ids: typing.Iterator[str]) -> str:
+def _toc_section(section: Section, sid: str) -> str:
+    return (f'<li data-section="{sid}"><a href="#{sid}">{esc(section.title)}</a>'
+            f' <span class="count">{len(section.items)}</span></li>')
+
+
+def _section_html(section: Section, sid: str, ids: list[str]) -> str:
     out = [f'<section class="sec" id="{sid}"><h2>{esc(section.title)}</h2>\n']
-    for item in section.items:
-        out.append(_item_html(item, next(ids)))
+    for item, ident in zip(section.items, ids):
+        out.append(_item_html(item, ident))
     out.append("</section>\n")
     return "".join(out)
 
 
-def render(doc: Document, date: dt.date | None = None) -> str:
-    """The whole page."""
-    ids = item_ids(doc)
-    section_ids = [f"s{n}" for n in range(1, len(doc.sections) + 1)]
-    count = len(ids)
+def _head(doc: Document, count: int, date: dt.date | None) -> str:
     facts = [f"{count} question{'' if count == 1 else 's'}"]
     if doc.source and doc.source != "-":
         facts.append(f"from {esc(doc.source)}")
     if date is not None:
         facts.append(f'<time datetime="{date.isoformat()}">{date.isoformat()}</time>')
     lang = doc.meta_value("language")
-    head = (
+    return (
         "<!DOCTYPE html>\n"
         + (f'<html lang="{esc(lang)}">\n' if lang else "<html>\n")
         + '<head>\n<meta charset="utf-8">\n'
@@ -294,17 +292,63 @@ def render(doc: Document, date: dt.date | None = None) -> str:
         "</div>\n</header>\n"
         '<div class="layout">\n'
     )
-    body = [head, _toc(doc, section_ids, ids), '<main id="items">\n']
-    it = iter(ids)
-    for section, sid in zip(doc.sections, section_ids):
-        body.append(_section_html(section, sid, it))
-    body.append('<p id="nothing" hidden>No question or answer contains all the words searched for.</p>\n')
-    body.append("</main>\n</div>\n")
-    body.append(f"<script>\n{_asset('page.js')}</script>\n</body>\n</html>\n")
-    return "".join(body)
+
+
+COPY_CHUNK = 1 << 20
+
+
+def write_stream(head: Document, sections: typing.Iterable[Section], out: BinaryIO,
+                 date: dt.date | None = None) -> list[str]:
+    """Write the page of the document ``head`` (title, source, meta; its own sections are
+    ignored) with ``sections`` taken one at a time, so that memory does not grow with them: the
+    header counts the questions and the contents come first, so the sections and the entries
+    of the contents wait in temporary files until the last section has been written.
+
+    Returns a warning per formula written as TeX because it could not be converted."""
+    from qabook.math.check import check_formulas, formula_warning
+
+    ids = _Ids()
+    warnings: list[str] = []
+    count = 0
+    toc_sections: list[str] = []  # an entry per section with items
+    with tempfile.TemporaryFile() as body, tempfile.TemporaryFile() as toc_items:
+        for n, section in enumerate(sections, start=1):
+            sid = f"s{n}"
+            section_ids = [ids.next(item) for item in section.items]
+            body.write(_section_html(section, sid, section_ids).encode("utf-8"))
+            if section.items:
+                toc_sections.append(_toc_section(section, sid))
+                toc_items.write("".join(_toc_item(item, ident)
+                                        for item, ident in zip(section.items, section_ids)).encode("utf-8"))
+            count += len(section.items)
+            warnings.extend(formula_warning(number, tex, reason)
+                            for number, tex, reason in check_formulas(Document("", "", (section,))))
+        out.write(_head(head, count, date).encode("utf-8"))
+        out.write(b'<nav id="toc" aria-label="Contents"><details id="toc-box" open><summary>Contents</summary>')
+        if len(toc_sections) <= 1:  # one section: its items are the contents
+            out.write(b'<ol class="toc-items">')
+            toc_items.seek(0)
+            while chunk := toc_items.read(COPY_CHUNK):
+                out.write(chunk)
+        else:
+            out.write(('<ol class="toc-sections">' + "".join(toc_sections)).encode("utf-8"))
+        out.write(b'</ol></details></nav>\n<main id="items">\n')
+        body.seek(0)
+        while chunk := body.read(COPY_CHUNK):
+            out.write(chunk)
+    out.write(('<p id="nothing" hidden>No question or answer contains all the words searched for.</p>\n'
+               "</main>\n</div>\n"
+               f"<script>\n{_asset('page.js')}</script>\n</body>\n</html>\n").encode("utf-8"))
+    return warnings
+
+
+def render(doc: Document, date: dt.date | None = None) -> str:
+    """The whole page."""
+    buf = io.BytesIO()
+    write_stream(doc, doc.sections, buf, date)
+    return buf.getvalue().decode("utf-8")
 
 
 def write(doc: Document, out: BinaryIO, date: dt.date | None = None) -> None:
     """Write the page as UTF-8."""
-    out.write(render(doc, date).encode("utf-8"))
-
+    write_stream(doc, doc.sections, out, date)
