@@ -500,9 +500,9 @@ def _convert_in_parts(source: Source, name: str, reader: ReaderFormat, at: Cut, 
 
 def formula_warnings(doc: Document) -> list[str]:
     """A warning per formula that a writer of equations keeps as TeX, with the reason."""
-    from qabook.math.check import check_formulas, formula_warning
+    from qabook.math.check import formula_warnings
 
-    return [formula_warning(number, tex, reason) for number, tex, reason in check_formulas(doc)]
+    return formula_warnings(doc)
 
 
 def _checking_formulas(sections: Iterator[Section], warnings: list[str]) -> Iterator[Section]:

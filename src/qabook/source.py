@@ -110,7 +110,7 @@ _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 return are allowed)."""
 
 
-def _clean_utf8(data: bytes) -> bool:
+def clean_utf8(data: bytes) -> bool:
     """Whether UTF-8 ``data`` (valid or not) decodes to text without a character
     :data:`_FORBIDDEN_RE` removes: no control byte and no U+FFFE or U+FFFF (``EF BF BE`` /
     ``EF BF BF``). Surrogates do not decode from UTF-8, invalid bytes become U+FFFD. A sequence
@@ -174,7 +174,7 @@ class _Utf8Lines:
         self.rest = "" if final else lines.pop()
         if final and self.rest:
             lines.append(self.rest)
-        if _clean_utf8(data) and (not rest or _FORBIDDEN_RE.search(rest) is None):
+        if clean_utf8(data) and (not rest or _FORBIDDEN_RE.search(rest) is None):
             return lines  # nothing to remove (the common case, told in C from the bytes)
         cleaned = []
         for line in lines:

@@ -28,7 +28,7 @@ from qabook.model import (
     Text,
 )
 
-__all__ = ["check_formulas", "formula_warning", "iter_formulas"]
+__all__ = ["check_formulas", "formula_warning", "formula_warnings", "iter_formulas"]
 
 
 def formula_warning(number: int | None, tex: str, reason: str) -> str:
@@ -96,3 +96,8 @@ def check_formulas(doc: Document) -> list[tuple[int | None, str, str]]:
         except MathError as exc:
             failures.append((number, tex, exc.reason))
     return failures
+
+
+def formula_warnings(doc: Document) -> list[str]:
+    """A warning per formula that a writer of equations keeps as TeX, with the reason."""
+    return [formula_warning(number, tex, reason) for number, tex, reason in check_formulas(doc)]

@@ -63,7 +63,7 @@ from qabook.model import (
 from qabook.readers import _html
 from qabook.readers.base import Cut, InputError, Reading, Skipped, Streamed, unanswered_warning
 from qabook.readers.commonmark import blocks_from_tokens, inlines_from_tokens, parse, parse_blocks, parse_inlines
-from qabook.source import CHUNK, Source
+from qabook.source import CHUNK, Source, clean_utf8
 from qabook.writers.markdown import SIGNATURE
 
 if TYPE_CHECKING:
@@ -1136,8 +1136,6 @@ _MARK_LINE = re.compile(rb"\n[#`~]")
 """A line that may open a heading or a fence (after the newline that ends the line before)."""
 _FENCE_START = re.compile(rb"\n[`~]")
 """A line that may open or close a fence."""
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
-"""Bytes of characters decoding removes or changes (control characters, ``\\r``)."""
 
 
 def _clean_utf8_size(source: Source) -> int | None:
@@ -1152,12 +1150,8 @@ def _clean_utf8_size(source: Source) -> int | None:
             while chunk := fh.read(CHUNK):
                 size += len(chunk)
                 decoder.decode(chunk)
-                if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
-                    return None
-                if b"\xef\xbf\xbe" in chunk or b"\xef\xbf\xbf" in chunk:
-                    return None
-                across = tail + chunk[:2]  # one cut by the chunk boundary
-                if b"\xef\xbf\xbe" in across or b"\xef\xbf\xbf" in across:
+                # with the chunk before's last two bytes, for a U+FFFE cut by the boundary
+                if b"\r" in chunk or not clean_utf8(tail + chunk):
                     return None
                 tail = chunk[-2:]
             decoder.decode(b"", final=True)

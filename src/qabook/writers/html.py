@@ -31,6 +31,7 @@ import datetime as dt
 import html
 import io
 import re
+import shutil
 import tempfile
 import typing
 from importlib import resources
@@ -294,9 +295,6 @@ def _head(doc: Document, count: int, date: dt.date | None) -> str:
     )
 
 
-COPY_CHUNK = 1 << 20
-
-
 def write_stream(head: Document, sections: typing.Iterable[Section], out: BinaryIO,
                  date: dt.date | None = None) -> list[str]:
     """Write the page of the document ``head`` (title, source, meta; its own sections are
@@ -305,7 +303,7 @@ def write_stream(head: Document, sections: typing.Iterable[Section], out: Binary
     of the contents wait in temporary files until the last section has been written.
 
     Returns a warning per formula written as TeX because it could not be converted."""
-    from qabook.math.check import check_formulas, formula_warning
+    from qabook.math.check import formula_warnings
 
     ids = _Ids()
     warnings: list[str] = []
@@ -321,21 +319,18 @@ def write_stream(head: Document, sections: typing.Iterable[Section], out: Binary
                 toc_items.write("".join(_toc_item(item, ident)
                                         for item, ident in zip(section.items, section_ids)).encode("utf-8"))
             count += len(section.items)
-            warnings.extend(formula_warning(number, tex, reason)
-                            for number, tex, reason in check_formulas(Document("", "", (section,))))
+            warnings.extend(formula_warnings(Document("", "", (section,))))
         out.write(_head(head, count, date).encode("utf-8"))
         out.write(b'<nav id="toc" aria-label="Contents"><details id="toc-box" open><summary>Contents</summary>')
         if len(toc_sections) <= 1:  # one section: its items are the contents
             out.write(b'<ol class="toc-items">')
             toc_items.seek(0)
-            while chunk := toc_items.read(COPY_CHUNK):
-                out.write(chunk)
+            shutil.copyfileobj(toc_items, out)
         else:
             out.write(('<ol class="toc-sections">' + "".join(toc_sections)).encode("utf-8"))
         out.write(b'</ol></details></nav>\n<main id="items">\n')
         body.seek(0)
-        while chunk := body.read(COPY_CHUNK):
-            out.write(chunk)
+        shutil.copyfileobj(body, out)
     out.write(('<p id="nothing" hidden>No question or answer contains all the words searched for.</p>\n'
                "</main>\n</div>\n"
                f"<script>\n{_asset('page.js')}</script>\n</body>\n</html>\n").encode("utf-8"))

@@ -19,6 +19,7 @@ import datetime
 import functools
 import pickle
 import re
+import shutil
 import tempfile
 import typing
 from dataclasses import dataclass
@@ -528,8 +529,7 @@ class BodyWriter:
             self._toc_spool.write("".join(self._toc_buf).encode("utf-8"))
             self._toc_buf.clear()
         self._toc_spool.seek(0)
-        while chunk := self._toc_spool.read(COPY_CHUNK):
-            start.write(chunk)
+        shutil.copyfileobj(self._toc_spool, start, COPY_CHUNK)
         self._toc_spool.close()
         start.end(last=False)
         self._body.write(f"{SECT_PR}</w:body></w:document>".encode())
